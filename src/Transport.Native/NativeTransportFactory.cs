@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Transport.Native.Internal;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     private readonly NativeTransportOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private EventLoopGroup? _loops;
 
     /// <summary>Creates the factory; its event loops start with the first bind.</summary>
     public NativeTransportFactory(IOptions<NativeTransportOptions> options, ILoggerFactory loggerFactory)
@@ -31,7 +33,13 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
             throw new PlatformNotSupportedException($"The native transport has no engine for {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; use the Sockets transport.");
         }
 
-        throw new NotImplementedException();
+        EventLoopGroup loops;
+        lock (_gate)
+        {
+            loops = _loops ??= new EventLoopGroup(_options, _logger);
+        }
+
+        return new ValueTask<IConnectionListener>(NativeConnectionListener.Bind(endpoint, loops, _options, _logger));
     }
 
     /// <inheritdoc />
@@ -40,6 +48,11 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     /// <summary>Stops the event loops once every listener and connection is gone.</summary>
     public ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            _loops?.Dispose();
+            _loops = null;
+        }
 
         return ValueTask.CompletedTask;
     }

@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>Something registered with a loop that is told when its descriptor becomes ready. Runs on the loop's thread.</summary>
+internal interface IEventHandler
+{
+    void OnReady(Readiness readiness);
+}
+
+/// <summary>
+/// One thread that waits on a poller and runs, in turn, the handlers of the descriptors that became ready and the work
+/// that other threads posted to it. As a <see cref="PipeScheduler"/> it runs pipe continuations on that thread, so all
+/// I/O of a connection happens on its loop and needs no lock.
+/// </summary>
+internal sealed class EventLoop : PipeScheduler, IDisposable
+{
+    private const int EventBatch = 256;
+
+    private readonly IPoller _poller;
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _work = new();
+
+    // Slots of registered handlers; a token is (generation << 32 | slot) so that an event that was already read for a
+    // closed descriptor cannot reach whatever takes its slot (or its descriptor number) next. Loop thread only.
+    private IEventHandler?[] _handlers = new IEventHandler?[64];
+    private uint[] _generations = new uint[64];
+    private readonly Stack<int> _freeSlots = new();
+    private int _slotsUsed;
+
+    private int _wakePending;
+    private volatile bool _stopping;
+
+    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, ILogger logger)
+    {
+        Index = index;
+        _logger = logger;
+        _poller = PollerFactory.Create();
+        Gather = new GatherBuffers();
+
+        PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? Inline : ThreadPool;
+        long maxRead = options.MaxReadBufferSize ?? 0;
+        long maxWrite = options.MaxWriteBufferSize ?? 0;
+        InputOptions = new PipeOptions(pool, readerScheduler: applicationScheduler, writerScheduler: this,
+            pauseWriterThreshold: maxRead, resumeWriterThreshold: maxRead / 2, useSynchronizationContext: false);
+        OutputOptions = new PipeOptions(pool, readerScheduler: this, writerScheduler: applicationScheduler,
+            pauseWriterThreshold: maxWrite, resumeWriterThreshold: maxWrite / 2, useSynchronizationContext: false);
+
+        _thread = new Thread(Run) { IsBackground = true, Name = $"Native transport loop {index}" };
+        _thread.Start();
+    }
+
+    public int Index { get; }
+
+    /// <summary>Options of the pipe from the socket to the application (reads).</summary>
+    public PipeOptions InputOptions { get; }
+
+    /// <summary>Options of the pipe from the application to the socket (writes).</summary>
+    public PipeOptions OutputOptions { get; }
+
+    /// <summary>Scratch space for gather writes; used only on this loop's thread.</summary>
+    public GatherBuffers Gather { get; }
+
+    public bool IsCurrentThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Runs <paramref name="action"/> on the loop's thread, after the events it is handling now.</summary>
+    public override void Schedule(Action<object?> action, object? state)
+    {
+        _work.Enqueue((action, state));
+
+        // The loop drains its queue before it waits again, so only another thread needs to wake it, and only once
+        // until the loop has seen the wake-up.
+        if (!IsCurrentThread && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _poller.Wake();
+        }
+    }
+
+    /// <summary>Registers a descriptor; loop thread only. Returns 0 or errno.</summary>
+    public int Register(int fd, IEventHandler handler, Interest interest, out ulong token)
+    {
+        if (!_freeSlots.TryPop(out int slot))
+        {
+            slot = _slotsUsed++;
+            if (slot == _handlers.Length)
+            {
+                Array.Resize(ref _handlers, slot * 2);
+                Array.Resize(ref _generations, slot * 2);
+            }
+        }
+
+        token = ((ulong)_generations[slot] << 32) | (uint)slot;
+        int errno = _poller.Add(fd, token, interest);
+        if (errno != 0)
+        {
+            _freeSlots.Push(slot);
+            return errno;
+        }
+
+        _handlers[slot] = handler;
+        return 0;
+    }
+
+    /// <summary>Stops events for <paramref name="token"/>; loop thread only, before the descriptor is closed.</summary>
+    public void Unregister(int fd, ulong token)
+    {
+        int slot = (int)(uint)token;
+        _poller.Remove(fd);
+        _handlers[slot] = null;
+        _generations[slot]++;
+        _freeSlots.Push(slot);
+    }
+
+    /// <summary>Asks the loop to stop and waits for its thread to finish.</summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _poller.Wake();
+        if (!IsCurrentThread)
+        {
+            _thread.Join();
+        }
+    }
+
+    private void Run()
+    {
+        Span<PollEvent> events = new PollEvent[EventBatch];
+        while (!_stopping)
+        {
+            int count = _poller.Wait(events, _work.IsEmpty ? -1 : 0, out bool woken);
+            if (woken)
+            {
+                Volatile.Write(ref _wakePending, 0);
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                Dispatch(events[i]);
+            }
+
+            RunWork();
+        }
+
+        _poller.Dispose();
+    }
+
+    private void Dispatch(PollEvent pollEvent)
+    {
+        int slot = (int)(uint)pollEvent.Token;
+        if (slot >= _slotsUsed || _generations[slot] != (uint)(pollEvent.Token >> 32) || _handlers[slot] is not { } handler)
+        {
+            return;
+        }
+
+        try
+        {
+            handler.OnReady(pollEvent.Readiness);
+        }
+        catch (Exception ex)
+        {
+            NativeLog.LoopHandlerFailed(_logger, Index, ex);
+        }
+    }
+
+    private void RunWork()
+    {
+        // Only what is queued now: work that queues more work runs on the next turn, after the poller is asked again,
+        // so that a busy connection cannot starve the others' events.
+        for (int remaining = _work.Count; remaining > 0 && _work.TryDequeue(out var item); remaining--)
+        {
+            try
+            {
+                item.Action(item.State);
+            }
+            catch (Exception ex)
+            {
+                NativeLog.LoopHandlerFailed(_logger, Index, ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Transport.Native.Interop.Linux;
+using Microsoft.AspNetCore.Connections;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// Opens the listening sockets of an endpoint. They are ordinary <see cref="Socket"/>s (the runtime's address handling,
+/// dual mode and errors); the loops only need their descriptors.
+/// </summary>
+internal static class ListenSockets
+{
+    public static List<Socket> Open(EndPoint endPoint, NativeTransportOptions options, int loopCount, out EndPoint boundEndPoint, out string? unixSocketPath)
+    {
+        unixSocketPath = null;
+        List<Socket> sockets;
+        switch (endPoint)
+        {
+            case FileHandleEndPoint inherited:
+                // A socket handed over by the service manager, already bound and listening.
+                var socket = new Socket(new SafeSocketHandle((nint)inherited.FileHandle, ownsHandle: true));
+                sockets = [socket];
+                boundEndPoint = socket.LocalEndPoint ?? endPoint;
+                break;
+            case UnixDomainSocketEndPoint unix:
+                sockets = [BindUnix(unix, options.Backlog, out unixSocketPath)];
+                boundEndPoint = endPoint;
+                break;
+            case IPEndPoint ip:
+                sockets = BindTcp(ip, options, options.ReusePort ? loopCount : 1, out boundEndPoint);
+                break;
+            default:
+                throw new NotSupportedException($"The native transport does not listen on {endPoint.GetType().Name} endpoints.");
+        }
+
+        foreach (Socket socket in sockets)
+        {
+            socket.Blocking = false;
+        }
+
+        return sockets;
+    }
+
+    private static List<Socket> BindTcp(IPEndPoint endPoint, NativeTransportOptions options, int count, out EndPoint boundEndPoint)
+    {
+        var sockets = new List<Socket>(count);
+        IPEndPoint target = endPoint;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                if (endPoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+
+                if (count > 1)
+                {
+                    socket.SetRawSocketOption(SocketConstants.SOL_SOCKET, SocketConstants.SO_REUSEPORT, BitConverter.GetBytes(1));
+                }
+
+                Bind(socket, target);
+                socket.Listen(options.Backlog);
+
+                // With port 0 the first socket picks the port; the others of a SO_REUSEPORT group share it.
+                target = (IPEndPoint)socket.LocalEndPoint!;
+            }
+        }
+        catch
+        {
+            sockets.ForEach(socket => socket.Dispose());
+            throw;
+        }
+
+        boundEndPoint = target;
+        return sockets;
+    }
+
+    private static Socket BindUnix(UnixDomainSocketEndPoint endPoint, int backlog, out string? path)
+    {
+        string name = endPoint.ToString();
+        bool abstractName = name.Length == 0 || name[0] is '\0' or '@';
+        path = abstractName ? null : name;
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            try
+            {
+                Bind(socket, endPoint);
+            }
+            catch (AddressInUseException) when (path is not null && IsStale(endPoint))
+            {
+                // A file left by a process that is gone: nobody answers on it, so it may be replaced.
+                File.Delete(path);
+                Bind(socket, endPoint);
+            }
+
+            socket.Listen(backlog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsStale(UnixDomainSocketEndPoint endPoint)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(endPoint);
+            return false;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+    }
+
+    private static void Bind(Socket socket, EndPoint endPoint)
+    {
+        try
+        {
+            socket.Bind(endPoint);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new AddressInUseException(ex.Message, ex);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// The connection is its own feature collection: the features a transport owes Kestrel are the connection itself, and
+/// whatever Kestrel or middleware add goes in a small list, so a connection allocates no dictionary.
+/// </summary>
+internal sealed partial class NativeConnection : IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
+    IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, INativeHandleFeature
+{
+    private List<KeyValuePair<Type, object>>? _addedFeatures;
+    private int _featureRevision;
+
+    bool IFeatureCollection.IsReadOnly => false;
+
+    int IFeatureCollection.Revision => _featureRevision;
+
+    object? IFeatureCollection.this[Type key]
+    {
+        get
+        {
+            if (_addedFeatures is { } added)
+            {
+                foreach (KeyValuePair<Type, object> pair in added)
+                {
+                    if (pair.Key == key)
+                    {
+                        return pair.Value;
+                    }
+                }
+            }
+
+            return IsOwnFeature(key) ? this : null;
+        }
+
+        set
+        {
+            _featureRevision++;
+            _addedFeatures ??= new List<KeyValuePair<Type, object>>(4);
+            int index = _addedFeatures.FindIndex(pair => pair.Key == key);
+            if (index >= 0)
+            {
+                _addedFeatures.RemoveAt(index);
+            }
+
+            if (value is not null)
+            {
+                _addedFeatures.Add(new KeyValuePair<Type, object>(key, value));
+            }
+        }
+    }
+
+    TFeature? IFeatureCollection.Get<TFeature>() where TFeature : default => (TFeature?)((IFeatureCollection)this)[typeof(TFeature)];
+
+    void IFeatureCollection.Set<TFeature>(TFeature? instance) where TFeature : default => ((IFeatureCollection)this)[typeof(TFeature)] = instance;
+
+    IEnumerator<KeyValuePair<Type, object>> IEnumerable<KeyValuePair<Type, object>>.GetEnumerator()
+    {
+        foreach (Type type in s_ownFeatures)
+        {
+            if (_addedFeatures?.Exists(pair => pair.Key == type) != true)
+            {
+                yield return new KeyValuePair<Type, object>(type, this);
+            }
+        }
+
+        if (_addedFeatures is { } added)
+        {
+            foreach (KeyValuePair<Type, object> pair in added)
+            {
+                yield return pair;
+            }
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<Type, object>>)this).GetEnumerator();
+
+    private static readonly Type[] s_ownFeatures =
+    [
+        typeof(IConnectionIdFeature),
+        typeof(IConnectionTransportFeature),
+        typeof(IConnectionItemsFeature),
+        typeof(IConnectionLifetimeFeature),
+        typeof(IConnectionEndPointFeature),
+        typeof(IMemoryPoolFeature),
+        typeof(INativeHandleFeature),
+    ];
+
+    private static bool IsOwnFeature(Type key) => Array.IndexOf(s_ownFeatures, key) >= 0;
+}

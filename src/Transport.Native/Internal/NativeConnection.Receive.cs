@@ -1,0 +1,131 @@
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using EchoHost.Transport.Native.Interop.Linux;
+
+namespace EchoHost.Transport.Native.Internal;
+
+internal sealed partial class NativeConnection
+{
+    private readonly Action _onFlushed;
+    private ValueTask<FlushResult> _pendingFlush;
+
+    // Loop-thread state of the receiving side.
+    private bool _readable;
+    private bool _receivePaused;
+    private bool _receiveDone;
+
+    private void OnReadable()
+    {
+        _readable = true;
+        if (!_receivePaused && !_receiveDone)
+        {
+            Receive();
+        }
+    }
+
+    /// <summary>
+    /// Reads while the socket has data. Memory is taken from the pipe only now that the socket is readable, so an idle
+    /// connection holds no buffer. When the application is behind (the pipe is past <c>MaxReadBufferSize</c>), reading
+    /// stops until its flush completes: back-pressure reaches the peer through TCP's window.
+    /// </summary>
+    private unsafe void Receive()
+    {
+        PipeWriter writer = _input.Writer;
+        while (_readable)
+        {
+            Memory<byte> memory = writer.GetMemory();
+            nint received;
+            fixed (byte* buffer = memory.Span)
+            {
+                received = Libc.Recv(_fd, buffer, memory.Length, 0);
+            }
+
+            if (received > 0)
+            {
+                // A read that did not fill the buffer emptied the socket; the edge-triggered poller reports new data.
+                _readable = received == memory.Length;
+                writer.Advance((int)received);
+                BytesReceived += received;
+                ValueTask<FlushResult> flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    _receivePaused = true;
+                    _pendingFlush = flush;
+                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed);
+                    return;
+                }
+
+                if (flush.GetAwaiter().GetResult().IsCompleted)
+                {
+                    // The application has stopped reading.
+                    CompleteReceive(null);
+                    return;
+                }
+            }
+            else if (received == 0)
+            {
+                // The peer's FIN: the input ends, the output stays open (half-close).
+                CompleteReceive(null);
+                return;
+            }
+            else
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EAGAIN)
+                {
+                    _readable = false;
+                }
+                else if (errno != Errno.EINTR)
+                {
+                    Close(NativeErrors.ConnectionError(errno), reset: false);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void OnFlushed()
+    {
+        FlushResult result;
+        try
+        {
+            result = _pendingFlush.GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            result = default;
+            CompleteReceive(ex);
+        }
+
+        _pendingFlush = default;
+        _receivePaused = false;
+        if (_receiveDone)
+        {
+            return;
+        }
+
+        if (result.IsCompleted)
+        {
+            CompleteReceive(null);
+        }
+        else if (_readable)
+        {
+            Receive();
+        }
+    }
+
+    private void CompleteReceive(Exception? error)
+    {
+        if (_receiveDone)
+        {
+            return;
+        }
+
+        _receiveDone = true;
+        _input.Writer.Complete(error);
+        if (_sendDone)
+        {
+            FireConnectionClosed();
+        }
+    }
+}

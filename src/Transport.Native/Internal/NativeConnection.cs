@@ -1,0 +1,126 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// One accepted socket. All its I/O runs on the thread of its <see cref="EventLoop"/>: reads when the poller says it
+/// is readable (<c>Receive</c>), writes when the application flushes or the socket drains (<c>Send</c>), and closes
+/// when the application disposes or aborts it (<c>Close</c>). The application sees a pair of pipes.
+/// </summary>
+internal sealed partial class NativeConnection : ConnectionContext, IEventHandler
+{
+    private readonly EventLoop _loop;
+    private readonly ILogger _logger;
+    private readonly int _fd;
+    private readonly long _id;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+
+    private IDuplexPipe _transport;
+    private string? _connectionId;
+    private IDictionary<object, object?>? _items;
+    private EndPoint? _localEndPoint;
+    private EndPoint? _remoteEndPoint;
+    private ulong _token;
+
+    public NativeConnection(int fd, EventLoop loop, EndPoint? localEndPoint, EndPoint? remoteEndPoint, MemoryPool<byte> memoryPool, ILogger logger)
+    {
+        _fd = fd;
+        _loop = loop;
+        _logger = logger;
+        _id = ConnectionIds.Next();
+        _localEndPoint = localEndPoint;
+        _remoteEndPoint = remoteEndPoint;
+        MemoryPool = memoryPool;
+        _input = new Pipe(loop.InputOptions);
+        _output = new Pipe(loop.OutputOptions);
+        _transport = new DuplexPipe(_input.Reader, _output.Writer);
+        _onFlushed = OnFlushed;
+        _onOutputReadable = OnOutputReadable;
+    }
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= ConnectionIds.Format(_id);
+        set => _connectionId = value;
+    }
+
+    public override IFeatureCollection Features => this;
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport
+    {
+        get => _transport;
+        set => _transport = value;
+    }
+
+    public override EndPoint? LocalEndPoint
+    {
+        get => _localEndPoint;
+        set => _localEndPoint = value;
+    }
+
+    public override EndPoint? RemoteEndPoint
+    {
+        get => _remoteEndPoint;
+        set => _remoteEndPoint = value;
+    }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public nint Handle => _fd;
+
+    /// <summary>Bytes read from the socket; written on the loop thread.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Bytes written to the socket; written on the loop thread.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Hands the connection to its loop, which registers it and starts sending what the application writes.</summary>
+    public void Start() => _loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), this);
+
+    public void OnReady(Readiness readiness)
+    {
+        if ((readiness & (Readiness.Readable | Readiness.Closed)) != 0)
+        {
+            OnReadable();
+        }
+
+        if ((readiness & (Readiness.Writable | Readiness.Closed)) != 0)
+        {
+            OnWritable();
+        }
+    }
+
+    private void StartOnLoop()
+    {
+        int errno = _loop.Register(_fd, this, Interest.Read | Interest.Write, out _token);
+        if (errno != 0)
+        {
+            NativeLog.RegisterFailed(_logger, ConnectionId, NativeErrors.Describe(errno));
+            _registered = false;
+            Close(NativeErrors.ConnectionError(errno), reset: true);
+            return;
+        }
+
+        _registered = true;
+        Send();
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

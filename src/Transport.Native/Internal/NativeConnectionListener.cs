@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using EchoHost.Transport.Native.Interop.Linux;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// Listens on one endpoint and accepts when Kestrel asks. The kernel's accept queue (its length is the backlog) is the
+/// only queue: nothing is accepted that Kestrel has not asked for, and a wait for a connection is cancellable. Each
+/// accepted socket goes to an event loop: the next one in turn, or with <c>ReusePort</c> the loop that owns the
+/// listening socket it arrived on.
+/// </summary>
+internal sealed class NativeConnectionListener : IConnectionListener
+{
+    private const int MinBackoffMilliseconds = 10;
+    private const int MaxBackoffMilliseconds = 1000;
+
+    private readonly ListenSocket[] _sockets;
+    private readonly EventLoopGroup _loops;
+    private readonly NativeTransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _readable = new(0);
+    private readonly Lock _acceptGate = new();
+    private readonly string? _unixSocketPath;
+    private int _readableSignalled;
+    private int _next;
+    private volatile bool _unbound;
+
+    private NativeConnectionListener(EndPoint endPoint, ListenSocket[] sockets, EventLoopGroup loops, NativeTransportOptions options, ILogger logger, string? unixSocketPath)
+    {
+        EndPoint = endPoint;
+        _sockets = sockets;
+        _loops = loops;
+        _options = options;
+        _logger = logger;
+        _unixSocketPath = unixSocketPath;
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public static NativeConnectionListener Bind(EndPoint endPoint, EventLoopGroup loops, NativeTransportOptions options, ILogger logger)
+    {
+        List<Socket> sockets = ListenSockets.Open(endPoint, options, loops.Count, out EndPoint boundEndPoint, out string? unixSocketPath);
+        var listenSockets = new ListenSocket[sockets.Count];
+        var listener = new NativeConnectionListener(boundEndPoint, listenSockets, loops, options, logger, unixSocketPath);
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            listenSockets[i] = new ListenSocket(listener, sockets[i], loops[i % loops.Count]);
+            listenSockets[i].Register();
+        }
+
+        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, NativeTransport.EngineName ?? "none");
+        return listener;
+    }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        int backoff = MinBackoffMilliseconds;
+        while (!_unbound)
+        {
+            Volatile.Write(ref _readableSignalled, 0);
+            AcceptResult result = TryAccept(out NativeConnection? connection);
+            switch (result)
+            {
+                case AcceptResult.Accepted:
+                    connection!.Start();
+                    return connection;
+                case AcceptResult.Empty:
+                    await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    backoff = MinBackoffMilliseconds;
+                    break;
+                case AcceptResult.OutOfResources:
+                    // The pending connections stay in the kernel's queue; retrying at once would spin a core.
+                    await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                    backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
+                    break;
+                case AcceptResult.Closed:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_acceptGate)
+        {
+            if (_unbound)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _unbound = true;
+            foreach (ListenSocket socket in _sockets)
+            {
+                socket.Close();
+            }
+        }
+
+        if (_unixSocketPath is not null)
+        {
+            File.Delete(_unixSocketPath);
+        }
+
+        _readable.Release();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => UnbindAsync();
+
+    private void OnReadable()
+    {
+        if (Interlocked.Exchange(ref _readableSignalled, 1) == 0)
+        {
+            _readable.Release();
+        }
+    }
+
+    private unsafe AcceptResult TryAccept(out NativeConnection? connection)
+    {
+        connection = null;
+        byte* address = stackalloc byte[SockAddr.StorageSize];
+        lock (_acceptGate)
+        {
+            if (_unbound)
+            {
+                return AcceptResult.Closed;
+            }
+
+            for (int attempt = 0; attempt < _sockets.Length; attempt++)
+            {
+                ListenSocket listenSocket = _sockets[(int)((uint)_next++ % (uint)_sockets.Length)];
+                int addressLength = SockAddr.StorageSize;
+                int fd = Libc.Accept4(listenSocket.Fd, address, &addressLength, SocketConstants.SOCK_NONBLOCK | SocketConstants.SOCK_CLOEXEC);
+                if (fd >= 0)
+                {
+                    connection = CreateConnection(fd, listenSocket, new ReadOnlySpan<byte>(address, addressLength));
+                    return AcceptResult.Accepted;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno is Errno.EAGAIN or Errno.EINTR or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM)
+                {
+                    // Nothing queued here, or a connection that died before it was accepted: try the next socket.
+                    continue;
+                }
+
+                if (NativeErrors.IsOutOfDescriptors(errno))
+                {
+                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno), MinBackoffMilliseconds);
+                    return AcceptResult.OutOfResources;
+                }
+
+                NativeLog.AcceptFailed(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
+                return errno is Errno.EBADF or Errno.EINVAL or Errno.ENOTSOCK ? AcceptResult.Closed : AcceptResult.OutOfResources;
+            }
+        }
+
+        return AcceptResult.Empty;
+    }
+
+    private unsafe NativeConnection CreateConnection(int fd, ListenSocket listenSocket, ReadOnlySpan<byte> peerAddress)
+    {
+        EndPoint? remote = SockAddr.ToIPEndPoint(peerAddress);
+        EndPoint? local = EndPoint;
+        if (remote is not null)
+        {
+            if (_options.NoDelay)
+            {
+                int one = 1;
+                Libc.SetSockOpt(fd, SocketConstants.IPPROTO_TCP, SocketConstants.TCP_NODELAY, &one, sizeof(int));
+            }
+
+            // A wildcard listener (0.0.0.0, [::]) accepts on many addresses: ask which one this connection reached.
+            if (EndPoint is IPEndPoint { Address: var bound } && (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
+            {
+                byte* address = stackalloc byte[SockAddr.StorageSize];
+                int length = SockAddr.StorageSize;
+                if (Libc.GetSockName(fd, address, &length) == 0)
+                {
+                    local = SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? local;
+                }
+            }
+        }
+
+        EventLoop loop = _sockets.Length > 1 ? listenSocket.Loop : _loops.Next();
+        return new NativeConnection(fd, loop, local, remote, _loops.MemoryPool, _logger);
+    }
+
+    private enum AcceptResult
+    {
+        Accepted,
+        Empty,
+        OutOfResources,
+        Closed,
+    }
+
+    /// <summary>A listening socket registered with a loop, which only tells the listener that connections wait.</summary>
+    private sealed class ListenSocket(NativeConnectionListener listener, Socket socket, EventLoop loop) : IEventHandler
+    {
+        private ulong _token;
+        private bool _registered;
+
+        public int Fd { get; } = (int)socket.Handle;
+
+        public EventLoop Loop => loop;
+
+        // Registration and closing both run on the loop, in the order they were asked for.
+        public void Register() => loop.Schedule(static state => ((ListenSocket)state!).RegisterOnLoop(), this);
+
+        public void Close() => loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
+
+        public void OnReady(Readiness readiness) => listener.OnReadable();
+
+        private void RegisterOnLoop()
+        {
+            int errno = loop.Register(Fd, this, Interest.Read, out _token);
+            _registered = errno == 0;
+            if (!_registered)
+            {
+                NativeLog.AcceptFailed(listener._logger, listener.EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
+            }
+
+            // Connections may have queued before the registration: let the acceptor look.
+            listener.OnReadable();
+        }
+
+        private void CloseOnLoop()
+        {
+            // The registration goes before the descriptor closes, so that no event can name a reused number.
+            if (_registered)
+            {
+                loop.Unregister(Fd, _token);
+                _registered = false;
+            }
+
+            socket.Dispose();
+        }
+    }
+}

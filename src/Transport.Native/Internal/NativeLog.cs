@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Native.Internal;
+
+internal static partial class NativeLog
+{
+    [LoggerMessage(1, LogLevel.Error, "Native transport loop {Loop}: a handler failed; the loop goes on.")]
+    public static partial void LoopHandlerFailed(ILogger logger, int loop, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Warning, "Accepting on {EndPoint} failed: {Reason}. The process is out of descriptors or memory; accepting again in {Delay} ms.")]
+    public static partial void AcceptOutOfResources(ILogger logger, string endPoint, string reason, int delay);
+
+    [LoggerMessage(3, LogLevel.Error, "Accepting on {EndPoint} failed: {Reason}.")]
+    public static partial void AcceptFailed(ILogger logger, string endPoint, string reason);
+
+    [LoggerMessage(4, LogLevel.Debug, "Connection {ConnectionId}: registering with the event loop failed: {Reason}.")]
+    public static partial void RegisterFailed(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "Native transport listening on {EndPoint} with {Sockets} socket(s) and {Loops} event loop(s) ({Engine}).")]
+    public static partial void Listening(ILogger logger, string endPoint, int sockets, int loops, string engine);
+}

@@ -1,0 +1,30 @@
+using System.Buffers.Binary;
+using System.Net;
+using EchoHost.Transport.Native.Interop.Linux;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>Reads a kernel <c>sockaddr</c> (as <c>accept4</c> and <c>getsockname</c> fill it) into an endpoint.</summary>
+internal static class SockAddr
+{
+    /// <summary>Room for any address family: <c>sizeof(struct sockaddr_storage)</c>.</summary>
+    public const int StorageSize = 128;
+
+    /// <summary>The endpoint of an IPv4 or IPv6 address; null for other families (Unix domain peers are unnamed).</summary>
+    public static IPEndPoint? ToIPEndPoint(ReadOnlySpan<byte> address)
+    {
+        // sa_family is in host order; ports and IPv4 addresses in network order.
+        int family = BitConverter.ToUInt16(address);
+        int port = BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
+        switch (family)
+        {
+            case SocketConstants.AF_INET:
+                return new IPEndPoint(new IPAddress(address.Slice(4, 4)), port);
+            case SocketConstants.AF_INET6:
+                uint scope = BitConverter.ToUInt32(address[24..]);
+                return new IPEndPoint(new IPAddress(address.Slice(8, 16), scope), port);
+            default:
+                return null;
+        }
+    }
+}
