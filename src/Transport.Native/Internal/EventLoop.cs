@@ -46,7 +46,8 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         long maxWrite = options.MaxWriteBufferSize ?? 0;
         InputOptions = new PipeOptions(pool, readerScheduler: applicationScheduler, writerScheduler: this,
             pauseWriterThreshold: maxRead, resumeWriterThreshold: maxRead / 2, useSynchronizationContext: false);
-        OutputOptions = new PipeOptions(pool, readerScheduler: this, writerScheduler: applicationScheduler,
+        // Sends run inline in the application's flush: no hop to the loop per write (see NativeConnection.Send).
+        OutputOptions = new PipeOptions(pool, readerScheduler: Inline, writerScheduler: applicationScheduler,
             pauseWriterThreshold: maxWrite, resumeWriterThreshold: maxWrite / 2, useSynchronizationContext: false);
 
         _thread = new Thread(Run) { IsBackground = true, Name = $"Native transport loop {index}" };

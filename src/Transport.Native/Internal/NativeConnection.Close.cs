@@ -7,11 +7,12 @@ internal sealed partial class NativeConnection
 {
     private readonly CancellationTokenSource _closedSource = new();
     private CancellationToken? _connectionClosedOverride;
+    private int _directionsDone;
     private int _closedFired;
     private ConnectionAbortedException? _abortReason;
     private TaskCompletionSource? _disposed;
 
-    // Loop-thread state of the descriptor.
+    // Loop-thread state of the descriptor; _closed is also read by senders under the send lock.
     private bool _registered;
     private bool _closed;
     private bool _disposeRequested;
@@ -29,19 +30,15 @@ internal sealed partial class NativeConnection
     {
         if (Interlocked.CompareExchange(ref _abortReason, abortReason ?? new ConnectionAbortedException(), null) is null)
         {
-            _loop.Schedule(static state =>
-            {
-                var connection = (NativeConnection)state!;
-                connection.Close(connection._abortReason, reset: true);
-            }, this);
+            CloseOnLoop(_abortReason, reset: true);
         }
     }
 
-    /// <summary>
-    /// Ends the application's side of both pipes, lets the loop send what is left (then FIN), closes the socket, and
-    /// completes once the loop is done with the connection.
-    /// </summary>
 #pragma warning disable CA2215 // ConnectionContext.DisposeAsync does nothing
+    /// <summary>
+    /// Ends the application's side of both pipes, lets what is left be sent (then FIN), closes the socket, and
+    /// completes once nothing runs for the connection any more.
+    /// </summary>
     public override ValueTask DisposeAsync()
     {
         var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,7 +57,7 @@ internal sealed partial class NativeConnection
     private void OnDispose()
     {
         _disposeRequested = true;
-        if (_sendDone || !_registered)
+        if (IsSendDone() || !_registered)
         {
             Close(null, reset: false);
         }
@@ -68,7 +65,24 @@ internal sealed partial class NativeConnection
         TryCompleteDispose();
     }
 
-    /// <summary>Closes the descriptor (with RST when <paramref name="reset"/>) and ends whatever is still running.</summary>
+    private void OnSendCompleted()
+    {
+        if (_disposeRequested)
+        {
+            Close(null, reset: false);
+        }
+
+        TryCompleteDispose();
+    }
+
+    private void CloseOnLoop(Exception? error, bool reset)
+        => _loop.Schedule(static state =>
+        {
+            var (connection, error, reset) = ((NativeConnection, Exception?, bool))state!;
+            connection.Close(error, reset);
+        }, (this, error, reset));
+
+    /// <summary>Closes the descriptor (with RST when <paramref name="reset"/>) and ends whatever still waits. Loop thread.</summary>
     private unsafe void Close(Exception? error, bool reset)
     {
         if (_closed)
@@ -76,36 +90,56 @@ internal sealed partial class NativeConnection
             return;
         }
 
-        _closed = true;
-        _closeError = error;
-        if (_registered)
+        bool parkedOnSocket;
+        lock (_sendLock)
         {
-            _loop.Unregister(_fd, _token);
+            _closed = true;
+            _closeError = error;
+            if (_registered)
+            {
+                _loop.Unregister(_fd, _token);
+            }
+
+            if (reset)
+            {
+                var linger = new Linger { OnOff = 1, Seconds = 0 };
+                Libc.SetSockOpt(_fd, SocketConstants.SOL_SOCKET, SocketConstants.SO_LINGER, &linger, sizeof(Linger));
+            }
+
+            Libc.Close(_fd);
+            parkedOnSocket = _waitingWritable;
         }
 
-        if (reset)
-        {
-            var linger = new Linger { OnOff = 1, Seconds = 0 };
-            Libc.SetSockOpt(_fd, SocketConstants.SOL_SOCKET, SocketConstants.SO_LINGER, &linger, sizeof(Linger));
-        }
-
-        Libc.Close(_fd);
         CompleteReceive(error);
-        if (!_sendDone)
+        if (parkedOnSocket)
         {
-            if (_readPending)
-            {
-                // The pending read returns cancelled; Send sees the socket closed and completes the output.
-                _output.Reader.CancelPendingRead();
-            }
-            else
-            {
-                CompleteSend(error);
-            }
+            CompleteSend(error);
+        }
+        else if (!IsSendDone())
+        {
+            // Sending waits for the application or is running: a cancelled read makes it see the socket closed.
+            _output.Reader.CancelPendingRead();
         }
 
         FireConnectionClosed();
         TryCompleteDispose();
+    }
+
+    private bool IsSendDone()
+    {
+        lock (_sendLock)
+        {
+            return _sendDone;
+        }
+    }
+
+    /// <summary>Counts the directions that have ended; when both have, the connection is closed for the application.</summary>
+    private void OnDirectionDone()
+    {
+        if (Interlocked.Increment(ref _directionsDone) == 2)
+        {
+            FireConnectionClosed();
+        }
     }
 
     private void FireConnectionClosed()
@@ -118,7 +152,7 @@ internal sealed partial class NativeConnection
 
     private void TryCompleteDispose()
     {
-        if (_disposeRequested && _closed && _sendDone)
+        if (_disposeRequested && _closed && IsSendDone())
         {
             _disposed!.TrySetResult();
         }

@@ -45,7 +45,6 @@ internal sealed partial class NativeConnection
                 // A read that did not fill the buffer emptied the socket; the edge-triggered poller reports new data.
                 _readable = received == memory.Length;
                 writer.Advance((int)received);
-                BytesReceived += received;
                 ValueTask<FlushResult> flush = writer.FlushAsync();
                 if (!flush.IsCompleted)
                 {
@@ -123,9 +122,6 @@ internal sealed partial class NativeConnection
 
         _receiveDone = true;
         _input.Writer.Complete(error);
-        if (_sendDone)
-        {
-            FireConnectionClosed();
-        }
+        OnDirectionDone();
     }
 }

@@ -9,32 +9,42 @@ internal sealed partial class NativeConnection
     private readonly Action _onOutputReadable;
     private ValueTask<ReadResult> _pendingRead;
 
-    // Loop-thread state of the sending side.
-    private bool _readPending;
+    // Sending runs on whichever thread resumes it: the application's, inside its flush (the output pipe's reader
+    // scheduler is inline, so a flush sends at once without a hop to the loop), or the loop's, when the socket drains.
+    // Only one of them runs it at a time; the lock keeps the loop from closing the descriptor under a send.
+    private readonly Lock _sendLock = new();
     private bool _waitingWritable;
+    private int _writableEvents;
     private bool _sendDone;
 
     private void OnWritable()
     {
-        if (_waitingWritable)
+        lock (_sendLock)
         {
+            _writableEvents++;
+            if (!_waitingWritable)
+            {
+                return;
+            }
+
             _waitingWritable = false;
-            Send();
         }
+
+        Send();
     }
 
     /// <summary>
-    /// Sends what the application has flushed, all of it in one gather call: flushes that arrive while the loop is
-    /// busy are coalesced into one system call. Waits for the application or, when the socket is full, for the poller.
+    /// Sends what the application has flushed, all of it in one gather call, so flushes that pile up while a send
+    /// waits go out together. Waits for the application's next flush or, when the socket is full, for the poller.
     /// </summary>
     private void Send()
     {
-        while (!_sendDone)
+        while (true)
         {
             ValueTask<ReadResult> read = _output.Reader.ReadAsync();
             if (!read.IsCompleted)
             {
-                _readPending = true;
+                // Nothing may touch the send state after this: the continuation can run at once, on another thread.
                 _pendingRead = read;
                 read.GetAwaiter().UnsafeOnCompleted(_onOutputReadable);
                 return;
@@ -49,22 +59,21 @@ internal sealed partial class NativeConnection
 
     private void OnOutputReadable()
     {
-        _readPending = false;
+        ValueTask<ReadResult> read = _pendingRead;
+        _pendingRead = default;
         ReadResult result;
         try
         {
-            result = _pendingRead.GetAwaiter().GetResult();
+            result = read.GetAwaiter().GetResult();
         }
         catch (Exception ex)
         {
             // The application completed its output with an error: abort, as Kestrel's Sockets transport does.
-            _pendingRead = default;
             CompleteSend(ex);
-            Close(ex, reset: true);
+            CloseOnLoop(ex, reset: true);
             return;
         }
 
-        _pendingRead = default;
         if (TrySend(result))
         {
             Send();
@@ -76,75 +85,104 @@ internal sealed partial class NativeConnection
     {
         PipeReader reader = _output.Reader;
         ReadOnlySequence<byte> buffer = result.Buffer;
-        if (_closed)
+        long sent = 0;
+        long offered = 0;
+        int errno = 0;
+        int writableEvents;
+        bool closed;
+        lock (_sendLock)
+        {
+            closed = _closed;
+            writableEvents = _writableEvents;
+            if (!closed && !buffer.IsEmpty)
+            {
+                sent = _loop.Gather.Send(_fd, buffer, out offered, out errno);
+            }
+        }
+
+        if (closed)
         {
             reader.AdvanceTo(buffer.End);
             CompleteSend(_closeError);
             return false;
         }
 
-        if (!buffer.IsEmpty)
+        if (sent < 0)
         {
-            long sent = _loop.Gather.Send(_fd, buffer, out long offered, out int errno);
-            if (sent < 0)
+            if (errno != Errno.EAGAIN)
             {
-                if (errno == Errno.EAGAIN)
-                {
-                    reader.AdvanceTo(buffer.Start);
-                    _waitingWritable = true;
-                    return false;
-                }
-
                 reader.AdvanceTo(buffer.End);
-                Close(NativeErrors.ConnectionError(errno), reset: false);
+                Exception error = NativeErrors.ConnectionError(errno);
+                CompleteSend(error);
+                CloseOnLoop(error, reset: false);
                 return false;
             }
 
-            BytesSent += sent;
-            if (sent < buffer.Length)
-            {
-                reader.AdvanceTo(buffer.GetPosition(sent));
-
-                // A short send means the socket's buffer is full; the edge-triggered poller says when it drains.
-                // Only a call that was not given the whole buffer (more segments than one call takes) goes on at once.
-                _waitingWritable = sent < offered;
-                return !_waitingWritable;
-            }
-
-            reader.AdvanceTo(buffer.End);
+            sent = 0;
         }
 
+        if (sent < buffer.Length)
+        {
+            reader.AdvanceTo(buffer.GetPosition(sent));
+
+            // A short send means the socket's buffer is full and the edge-triggered poller will say when it drains;
+            // a call that took all it was given (more segments than one call takes) goes on at once.
+            return sent == offered || !ParkUntilWritable(writableEvents);
+        }
+
+        reader.AdvanceTo(buffer.End);
         if (result.IsCompleted)
         {
             // The application has finished writing and all of it is sent: FIN.
-            CompleteSend(null);
-            Libc.Shutdown(_fd, SocketConstants.SHUT_WR);
-            if (_disposeRequested)
+            lock (_sendLock)
             {
-                Close(null, reset: false);
+                if (!_closed)
+                {
+                    Libc.Shutdown(_fd, SocketConstants.SHUT_WR);
+                }
             }
 
+            CompleteSend(null);
             return false;
         }
 
         return true;
     }
 
+    /// <summary>
+    /// Waits for the poller's next writable event, unless one came since the send that found the socket full (it
+    /// would be the only one) or the socket was closed meanwhile: then the caller goes on.
+    /// </summary>
+    private bool ParkUntilWritable(int writableEventsSeen)
+    {
+        lock (_sendLock)
+        {
+            if (_closed || _writableEvents != writableEventsSeen)
+            {
+                return false;
+            }
+
+            _waitingWritable = true;
+            return true;
+        }
+    }
+
+    /// <summary>Ends the sending side; called by whoever runs it, or by the loop when it closes a parked one.</summary>
     private void CompleteSend(Exception? error)
     {
-        if (_sendDone)
+        lock (_sendLock)
         {
-            return;
+            if (_sendDone)
+            {
+                return;
+            }
+
+            _sendDone = true;
+            _waitingWritable = false;
         }
 
-        _sendDone = true;
-        _waitingWritable = false;
         _output.Reader.Complete(error);
-        if (_receiveDone)
-        {
-            FireConnectionClosed();
-        }
-
-        TryCompleteDispose();
+        OnDirectionDone();
+        _loop.Schedule(static state => ((NativeConnection)state!).OnSendCompleted(), this);
     }
 }

@@ -80,12 +80,6 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
 
     public nint Handle => _fd;
 
-    /// <summary>Bytes read from the socket; written on the loop thread.</summary>
-    public long BytesReceived { get; private set; }
-
-    /// <summary>Bytes written to the socket; written on the loop thread.</summary>
-    public long BytesSent { get; private set; }
-
     /// <summary>Hands the connection to its loop, which registers it and starts sending what the application writes.</summary>
     public void Start() => _loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), this);
 
