@@ -39,7 +39,6 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         Index = index;
         _logger = logger;
         _poller = PollerFactory.Create();
-        Gather = new GatherBuffers();
 
         PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? Inline : ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
@@ -61,9 +60,6 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
 
     /// <summary>Options of the pipe from the application to the socket (writes).</summary>
     public PipeOptions OutputOptions { get; }
-
-    /// <summary>Scratch space for gather writes; used only on this loop's thread.</summary>
-    public GatherBuffers Gather { get; }
 
     public bool IsCurrentThread => Thread.CurrentThread == _thread;
 

@@ -96,7 +96,7 @@ internal sealed partial class NativeConnection
             writableEvents = _writableEvents;
             if (!closed && !buffer.IsEmpty)
             {
-                sent = _loop.Gather.Send(_fd, buffer, out offered, out errno);
+                sent = GatherSend.Send(_fd, buffer, out offered, out errno);
             }
         }
 

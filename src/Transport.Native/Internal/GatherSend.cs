@@ -4,23 +4,23 @@ using EchoHost.Transport.Native.Interop.Linux;
 
 namespace EchoHost.Transport.Native.Internal;
 
-/// <summary>
-/// Sends a <see cref="ReadOnlySequence{T}"/> with one <c>sendmsg</c> over its segments. One per loop: it holds the
-/// <c>iovec</c> array and the pins of the segments for the length of the call.
-/// </summary>
-internal sealed unsafe class GatherBuffers
+/// <summary>Sends a <see cref="ReadOnlySequence{T}"/> with one <c>sendmsg</c> over its segments.</summary>
+internal static unsafe class GatherSend
 {
     private const int MaxSegments = 64;
 
-    private readonly IoVec* _iov = (IoVec*)NativeMemory.AllocZeroed((nuint)(MaxSegments * sizeof(IoVec)));
-    private readonly MemoryHandle[] _pins = new MemoryHandle[MaxSegments];
+    // Sends run on application threads as well as on loops: the pins of a call belong to the thread making it.
+    [ThreadStatic]
+    private static MemoryHandle[]? t_pins;
 
     /// <summary>
     /// Sends as much of <paramref name="buffer"/> as the socket takes. Returns the bytes sent, or -1 with
     /// <paramref name="errno"/> set; <paramref name="offered"/> is how many bytes the call was given.
     /// </summary>
-    public long Send(int fd, in ReadOnlySequence<byte> buffer, out long offered, out int errno)
+    public static long Send(int fd, in ReadOnlySequence<byte> buffer, out long offered, out int errno)
     {
+        MemoryHandle[] pins = t_pins ??= new MemoryHandle[MaxSegments];
+        IoVec* iov = stackalloc IoVec[MaxSegments];
         int count = 0;
         offered = 0;
         foreach (ReadOnlyMemory<byte> segment in buffer)
@@ -31,9 +31,9 @@ internal sealed unsafe class GatherBuffers
             }
 
             MemoryHandle pin = segment.Pin();
-            _pins[count] = pin;
-            _iov[count].Base = (byte*)pin.Pointer;
-            _iov[count].Length = (nuint)segment.Length;
+            pins[count] = pin;
+            iov[count].Base = (byte*)pin.Pointer;
+            iov[count].Length = (nuint)segment.Length;
             offered += segment.Length;
             if (++count == MaxSegments)
             {
@@ -42,7 +42,7 @@ internal sealed unsafe class GatherBuffers
         }
 
         MsgHdr message = default;
-        message.Iov = _iov;
+        message.Iov = iov;
         message.IovLength = (nuint)count;
 
         nint sent;
@@ -55,8 +55,8 @@ internal sealed unsafe class GatherBuffers
 
         for (int i = 0; i < count; i++)
         {
-            _pins[i].Dispose();
-            _pins[i] = default;
+            pins[i].Dispose();
+            pins[i] = default;
         }
 
         return sent;
