@@ -20,6 +20,11 @@ internal static class ListenSockets
             case FileHandleEndPoint inherited:
                 // A socket handed over by the service manager, already bound and listening.
                 var socket = new Socket(new SafeSocketHandle((nint)inherited.FileHandle, ownsHandle: true));
+                if (socket.ProtocolType == ProtocolType.Tcp)
+                {
+                    socket.NoDelay = options.NoDelay;
+                }
+
                 sockets = [socket];
                 boundEndPoint = socket.LocalEndPoint ?? endPoint;
                 break;
@@ -62,6 +67,8 @@ internal static class ListenSockets
                     socket.SetRawSocketOption(SocketConstants.SOL_SOCKET, SocketConstants.SO_REUSEPORT, BitConverter.GetBytes(1));
                 }
 
+                // Linux copies TCP_NODELAY to the sockets a listener accepts: set once here, not per connection.
+                socket.NoDelay = options.NoDelay;
                 Bind(socket, target);
                 socket.Listen(options.Backlog);
 

@@ -6,7 +6,7 @@ namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnection
 {
-    private readonly Action _onFlushed;
+    private Action? _onFlushed;
     private ValueTask<FlushResult> _pendingFlush;
 
     // Loop-thread state of the receiving side.
@@ -50,7 +50,7 @@ internal sealed partial class NativeConnection
                 {
                     _receivePaused = true;
                     _pendingFlush = flush;
-                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed);
+                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed ??= OnFlushed);
                     return;
                 }
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using EchoHost.Transport.Native.Interop.Linux;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Native.Internal;
@@ -24,23 +25,28 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
     private IDuplexPipe _transport;
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
-    private EndPoint? _localEndPoint;
-    private EndPoint? _remoteEndPoint;
     private ulong _token;
 
-    public NativeConnection(int fd, EventLoop loop, EndPoint? localEndPoint, EndPoint? remoteEndPoint, MemoryPool<byte> memoryPool, ILogger logger)
+    // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
+    private readonly EndPoint _listenEndPoint;
+    private SockAddr.Buffer _peerAddress;
+    private EndPoint? _localEndPoint;
+    private EndPoint? _remoteEndPoint;
+    private bool _localResolved;
+    private bool _remoteResolved;
+
+    public NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, MemoryPool<byte> memoryPool, ILogger logger)
     {
         _fd = fd;
         _loop = loop;
         _logger = logger;
         _id = ConnectionIds.Next();
-        _localEndPoint = localEndPoint;
-        _remoteEndPoint = remoteEndPoint;
+        _listenEndPoint = listenEndPoint;
+        peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
         MemoryPool = memoryPool;
         _input = new Pipe(loop.InputOptions);
         _output = new Pipe(loop.OutputOptions);
         _transport = new DuplexPipe(_input.Reader, _output.Writer);
-        _onFlushed = OnFlushed;
         _onOutputReadable = OnOutputReadable;
     }
 
@@ -66,14 +72,42 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
 
     public override EndPoint? LocalEndPoint
     {
-        get => _localEndPoint;
-        set => _localEndPoint = value;
+        get
+        {
+            if (!_localResolved)
+            {
+                _localEndPoint = ResolveLocalEndPoint();
+                _localResolved = true;
+            }
+
+            return _localEndPoint;
+        }
+
+        set
+        {
+            _localEndPoint = value;
+            _localResolved = true;
+        }
     }
 
     public override EndPoint? RemoteEndPoint
     {
-        get => _remoteEndPoint;
-        set => _remoteEndPoint = value;
+        get
+        {
+            if (!_remoteResolved)
+            {
+                _remoteEndPoint = SockAddr.ToIPEndPoint(_peerAddress);
+                _remoteResolved = true;
+            }
+
+            return _remoteEndPoint;
+        }
+
+        set
+        {
+            _remoteEndPoint = value;
+            _remoteResolved = true;
+        }
     }
 
     public MemoryPool<byte> MemoryPool { get; }
@@ -109,6 +143,30 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
 
         _registered = true;
         Send();
+    }
+
+    /// <summary>
+    /// The listener's endpoint, unless it is a wildcard (0.0.0.0, [::]): then the address this connection reached,
+    /// asked of the socket while it is open.
+    /// </summary>
+    private unsafe EndPoint? ResolveLocalEndPoint()
+    {
+        if (_listenEndPoint is not IPEndPoint { Address: var bound } || !(bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
+        {
+            return _listenEndPoint;
+        }
+
+        byte* address = stackalloc byte[SockAddr.StorageSize];
+        int length = SockAddr.StorageSize;
+        lock (_sendLock)
+        {
+            if (_closed || Libc.GetSockName(_fd, address, &length) != 0)
+            {
+                return _listenEndPoint;
+            }
+        }
+
+        return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? _listenEndPoint;
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -20,7 +20,6 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
     private readonly ListenSocket[] _sockets;
     private readonly EventLoopGroup _loops;
-    private readonly NativeTransportOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _readable = new(0);
     private readonly Lock _acceptGate = new();
@@ -29,12 +28,11 @@ internal sealed class NativeConnectionListener : IConnectionListener
     private int _next;
     private volatile bool _unbound;
 
-    private NativeConnectionListener(EndPoint endPoint, ListenSocket[] sockets, EventLoopGroup loops, NativeTransportOptions options, ILogger logger, string? unixSocketPath)
+    private NativeConnectionListener(EndPoint endPoint, ListenSocket[] sockets, EventLoopGroup loops, ILogger logger, string? unixSocketPath)
     {
         EndPoint = endPoint;
         _sockets = sockets;
         _loops = loops;
-        _options = options;
         _logger = logger;
         _unixSocketPath = unixSocketPath;
     }
@@ -45,7 +43,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
     {
         List<Socket> sockets = ListenSockets.Open(endPoint, options, loops.Count, out EndPoint boundEndPoint, out string? unixSocketPath);
         var listenSockets = new ListenSocket[sockets.Count];
-        var listener = new NativeConnectionListener(boundEndPoint, listenSockets, loops, options, logger, unixSocketPath);
+        var listener = new NativeConnectionListener(boundEndPoint, listenSockets, loops, logger, unixSocketPath);
         for (int i = 0; i < sockets.Count; i++)
         {
             listenSockets[i] = new ListenSocket(listener, sockets[i], loops[i % loops.Count]);
@@ -163,32 +161,10 @@ internal sealed class NativeConnectionListener : IConnectionListener
         return AcceptResult.Empty;
     }
 
-    private unsafe NativeConnection CreateConnection(int fd, ListenSocket listenSocket, ReadOnlySpan<byte> peerAddress)
+    private NativeConnection CreateConnection(int fd, ListenSocket listenSocket, ReadOnlySpan<byte> peerAddress)
     {
-        EndPoint? remote = SockAddr.ToIPEndPoint(peerAddress);
-        EndPoint? local = EndPoint;
-        if (remote is not null)
-        {
-            if (_options.NoDelay)
-            {
-                int one = 1;
-                Libc.SetSockOpt(fd, SocketConstants.IPPROTO_TCP, SocketConstants.TCP_NODELAY, &one, sizeof(int));
-            }
-
-            // A wildcard listener (0.0.0.0, [::]) accepts on many addresses: ask which one this connection reached.
-            if (EndPoint is IPEndPoint { Address: var bound } && (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
-            {
-                byte* address = stackalloc byte[SockAddr.StorageSize];
-                int length = SockAddr.StorageSize;
-                if (Libc.GetSockName(fd, address, &length) == 0)
-                {
-                    local = SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? local;
-                }
-            }
-        }
-
         EventLoop loop = _sockets.Length > 1 ? listenSocket.Loop : _loops.Next();
-        return new NativeConnection(fd, loop, local, remote, _loops.MemoryPool, _logger);
+        return new NativeConnection(fd, loop, EndPoint, peerAddress, _loops.MemoryPool, _logger);
     }
 
     private enum AcceptResult

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.CompilerServices;
 using EchoHost.Transport.Native.Interop.Linux;
 
 namespace EchoHost.Transport.Native.Internal;
@@ -9,6 +10,15 @@ internal static class SockAddr
 {
     /// <summary>Room for any address family: <c>sizeof(struct sockaddr_storage)</c>.</summary>
     public const int StorageSize = 128;
+
+    /// <summary>Room for the addresses a connection keeps: <c>sizeof(struct sockaddr_in6)</c>.</summary>
+    public const int BufferSize = 28;
+
+    [InlineArray(BufferSize)]
+    public struct Buffer
+    {
+        private byte _first;
+    }
 
     /// <summary>The endpoint of an IPv4 or IPv6 address; null for other families (Unix domain peers are unnamed).</summary>
     public static IPEndPoint? ToIPEndPoint(ReadOnlySpan<byte> address)
