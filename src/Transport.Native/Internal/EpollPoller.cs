@@ -112,9 +112,14 @@ internal sealed unsafe class EpollPoller : IPoller
     private static Readiness ToReadiness(uint flags)
     {
         Readiness readiness = Readiness.None;
-        if ((flags & (Epoll.EPOLLIN | Epoll.EPOLLRDHUP)) != 0)
+        if ((flags & Epoll.EPOLLIN) != 0)
         {
             readiness |= Readiness.Readable;
+        }
+
+        if ((flags & Epoll.EPOLLRDHUP) != 0)
+        {
+            readiness |= Readiness.ReadClosed;
         }
 
         if ((flags & Epoll.EPOLLOUT) != 0)

@@ -17,6 +17,8 @@ internal enum Readiness
     Writable = 2,
     /// <summary>The peer hung up or the socket has an error: both directions should try their call and read the result.</summary>
     Closed = 4,
+    /// <summary>The peer has sent FIN: the input ends after what is buffered.</summary>
+    ReadClosed = 8,
 }
 
 /// <summary>One event of a wait: the token given at registration and what happened.</summary>

@@ -51,6 +51,19 @@ internal static class ListenSockets
     {
         var sockets = new List<Socket>(count);
         IPEndPoint target = endPoint;
+        if (count > 1 && endPoint.Port != 0)
+        {
+            // SO_REUSEPORT would let this group join another process's group on the same port and split its traffic
+            // silently; a plain bind first makes a port in use an error, as without the option.
+            using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                probe.DualMode = true;
+            }
+
+            Bind(probe, endPoint);
+        }
+
         try
         {
             for (int i = 0; i < count; i++)

@@ -7,7 +7,6 @@ internal sealed partial class NativeConnection
 {
     private readonly CancellationTokenSource _closedSource = new();
     private CancellationToken? _connectionClosedOverride;
-    private int _directionsDone;
     private int _closedFired;
     private ConnectionAbortedException? _abortReason;
     private TaskCompletionSource? _disposed;
@@ -18,7 +17,7 @@ internal sealed partial class NativeConnection
     private bool _disposeRequested;
     private Exception? _closeError;
 
-    /// <summary>Fires on the thread pool once both directions have ended or the socket is closed.</summary>
+    /// <summary>Fires on the thread pool once the input has ended (the peer's FIN, an error) or the socket is closed.</summary>
     public override CancellationToken ConnectionClosed
     {
         get => _connectionClosedOverride ?? _closedSource.Token;
@@ -130,15 +129,6 @@ internal sealed partial class NativeConnection
         lock (_sendLock)
         {
             return _sendDone;
-        }
-    }
-
-    /// <summary>Counts the directions that have ended; when both have, the connection is closed for the application.</summary>
-    private void OnDirectionDone()
-    {
-        if (Interlocked.Increment(ref _directionsDone) == 2)
-        {
-            FireConnectionClosed();
         }
     }
 

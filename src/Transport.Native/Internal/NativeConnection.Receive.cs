@@ -11,12 +11,14 @@ internal sealed partial class NativeConnection
 
     // Loop-thread state of the receiving side.
     private bool _readable;
+    private bool _peerClosing;
     private bool _receivePaused;
     private bool _receiveDone;
 
-    private void OnReadable()
+    private void OnReadable(bool peerClosing)
     {
         _readable = true;
+        _peerClosing |= peerClosing;
         if (!_receivePaused && !_receiveDone)
         {
             Receive();
@@ -42,8 +44,9 @@ internal sealed partial class NativeConnection
 
             if (received > 0)
             {
-                // A read that did not fill the buffer emptied the socket; the edge-triggered poller reports new data.
-                _readable = received == memory.Length;
+                // A read that did not fill the buffer emptied the socket, and the edge-triggered poller reports new
+                // data; but a FIN or an error that came with this edge is reported only once, so then read to the end.
+                _readable = received == memory.Length || _peerClosing;
                 writer.Advance((int)received);
                 ValueTask<FlushResult> flush = writer.FlushAsync();
                 if (!flush.IsCompleted)
@@ -122,6 +125,9 @@ internal sealed partial class NativeConnection
 
         _receiveDone = true;
         _input.Writer.Complete(error);
-        OnDirectionDone();
+
+        // As in Kestrel's Sockets transport: the end of the input is the connection closing for the application,
+        // though its output stays writable (half-close).
+        FireConnectionClosed();
     }
 }

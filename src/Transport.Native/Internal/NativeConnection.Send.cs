@@ -182,7 +182,6 @@ internal sealed partial class NativeConnection
         }
 
         _output.Reader.Complete(error);
-        OnDirectionDone();
         _loop.Schedule(static state => ((NativeConnection)state!).OnSendCompleted(), this);
     }
 }

@@ -119,9 +119,9 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
 
     public void OnReady(Readiness readiness)
     {
-        if ((readiness & (Readiness.Readable | Readiness.Closed)) != 0)
+        if ((readiness & (Readiness.Readable | Readiness.ReadClosed | Readiness.Closed)) != 0)
         {
-            OnReadable();
+            OnReadable(peerClosing: (readiness & (Readiness.ReadClosed | Readiness.Closed)) != 0);
         }
 
         if ((readiness & (Readiness.Writable | Readiness.Closed)) != 0)
