@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Transport.Native;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Transport.Native.Tests;
+
+/// <summary>What only the native transport has: its support check, its native handle feature, its options from configuration.</summary>
+public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTestBase(TransportSelector.Native("Native"), output)
+{
+    [Fact]
+    public void Is_supported_on_Linux_with_the_epoll_engine()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(NativeTransport.IsSupported);
+            Assert.Equal("epoll", NativeTransport.EngineName);
+        }
+        else
+        {
+            Assert.Equal(NativeTransport.IsSupported, NativeTransport.EngineName is not null);
+        }
+    }
+
+    [Fact]
+    public async Task Native_handle_feature_gives_the_connections_socket()
+    {
+        var server = await StartAsync(l => l.Echo());
+        var client = await ConnectAsync(server.EndPoint);
+        await client.AssertEchoesAsync("handle"u8.ToArray(), Deadline);
+        var record = await server.Log.WaitForClientAsync(client.LocalEndPoint, Deadline);
+
+        Assert.True(record.NativeHandle is not null, "The connection has no INativeHandleFeature.");
+        nint handle = record.NativeHandle.Value;
+        Assert.True(handle > 2, $"Handle {handle} is not a socket descriptor.");
+        Assert.StartsWith("socket:[", new FileInfo($"/proc/self/fd/{handle}").LinkTarget, StringComparison.Ordinal);
+        Assert.Equal(LibC.SOCK_STREAM, LibC.GetIntOption(handle, LibC.SOL_SOCKET, LibC.SO_TYPE));
+
+        // It is this connection's socket: its two ends are the server's endpoint and this client's.
+        Assert.Equal(server.EndPoint, LibC.GetEndPoint(handle, peer: false));
+        Assert.Equal(client.LocalEndPoint, LibC.GetEndPoint(handle, peer: true));
+
+        // TCP_NODELAY is on by default.
+        Assert.NotEqual(0, LibC.GetIntOption(handle, LibC.IPPROTO_TCP, LibC.TCP_NODELAY));
+    }
+
+    [Fact]
+    public async Task Options_bound_from_configuration_reach_the_transport()
+    {
+        const int ReadBuffer = 32 * 1024;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["EchoHost:Native:Backlog"] = "77",
+                ["EchoHost:Native:NoDelay"] = "false",
+                ["EchoHost:Native:MaxReadBufferSize"] = ReadBuffer.ToString(CultureInfo.InvariantCulture),
+                ["EchoHost:Native:ThreadCount"] = "1",
+                ["EchoHost:Native:UnsafePreferInlineScheduling"] = "true",
+            })
+            .Build();
+
+        // UseNativeTransport() without a delegate: every option comes from configuration.
+        var server = await StartAsync(
+            l => l.Echo().Tcp<HoldingConnectionHandler>(IPAddress.Loopback),
+            services: s => s.Configure<NativeTransportOptions>(configuration.GetSection("EchoHost:Native")));
+        var options = server.Services.GetRequiredService<IOptions<NativeTransportOptions>>().Value;
+        Assert.Equal(77, options.Backlog);
+        Assert.Equal(ReadBuffer, options.MaxReadBufferSize);
+
+        // Backlog: the kernel reports a listening socket's backlog as its Send-Q.
+        var echoEndPoint = (IPEndPoint)server.EndPoints[0];
+        Assert.Equal(77, ListenBacklog(echoEndPoint.Port));
+
+        // NoDelay = false: accepted sockets keep Nagle's algorithm.
+        // ThreadCount = 1 and inline scheduling: every connection's reads resume on the same thread, the one loop's.
+        var records = new List<ConnectionRecord>();
+        for (int i = 0; i < 8; i++)
+        {
+            var client = await ConnectAsync(echoEndPoint);
+            await client.AssertEchoesAsync("first"u8.ToArray(), Deadline);
+            await client.AssertEchoesAsync("second"u8.ToArray(), Deadline);
+            records.Add(await server.Log.WaitForClientAsync(client.LocalEndPoint, Deadline));
+        }
+
+        foreach (var record in records)
+        {
+            Assert.True(record.NativeHandle is not null, "The connection has no INativeHandleFeature.");
+            Assert.Equal(0, LibC.GetIntOption(record.NativeHandle.Value, LibC.IPPROTO_TCP, LibC.TCP_NODELAY));
+            Assert.False(record.FirstReadOnThreadPool, "With UnsafePreferInlineScheduling, a read resumed on the thread pool.");
+        }
+
+        Assert.Single(records.Select(r => r.FirstReadThreadId).Distinct());
+
+        // MaxReadBufferSize = 32 KiB: a handler that reads nothing finds about 32 KiB buffered, not the default 1 MiB.
+        var held = await ConnectAsync(server.EndPoints[1], s => s.SendBufferSize = 64 * 1024);
+        var holder = await server.Log.WaitForClientAsync(held.LocalEndPoint, Deadline);
+        var (sent, stalled) = await SendUntilStalledAsync(held, TestData.Create(16 * 1024 * 1024, seed: 32));
+        Assert.True(stalled, $"The client sent all {sent:N0} bytes to a handler that reads nothing.");
+        holder.Release();
+        await WithinLimitAsync(holder.Finished, "The end of the holding handler");
+        Output.WriteLine($"Client sent {sent:N0} bytes; the handler found {holder.MaxBuffered:N0} buffered.");
+        Assert.InRange(holder.MaxBuffered, ReadBuffer, 4 * ReadBuffer);
+    }
+
+    /// <summary>The backlog of the TCP socket listening on <paramref name="port"/>, as <c>ss</c> reports it.</summary>
+    private static int ListenBacklog(int port)
+    {
+        var start = new ProcessStartInfo("ss", ["-ltnH", $"sport = :{port}"]) { RedirectStandardOutput = true, UseShellExecute = false };
+        using var ss = Process.Start(start) ?? throw new InvalidOperationException("Could not start ss.");
+        string text = ss.StandardOutput.ReadToEnd();
+        ss.WaitForExit();
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"ss listed {lines.Length} listeners on port {port}: {text}");
+
+        // State, Recv-Q, Send-Q (the backlog of a listening socket), local address, peer address.
+        return int.Parse(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
+    }
+}
