@@ -1,0 +1,55 @@
+using EchoHost.Configuration;
+using EchoHost.Hosting;
+using EchoHost.Transport.Native;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost;
+
+/// <summary>Adds the EchoHost service to an ASP.NET Core application.</summary>
+public static class EchoHostApplicationExtensions
+{
+    /// <summary>
+    /// Reads and validates the <c>EchoHost</c> configuration section, picks the transport (<c>EchoHost:Transport</c>)
+    /// and declares the endpoints of <c>EchoHost:Endpoints</c> to Kestrel. Configuration must be complete when this
+    /// is called; a mistake in it throws <see cref="EchoHostConfigurationException"/> with a message naming the key
+    /// or endpoint, before anything listens.
+    /// </summary>
+    public static WebApplicationBuilder AddEchoHost(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var settings = EchoHostSettings.Load(builder.Configuration);
+        var services = builder.Services;
+        services.AddSingleton(settings);
+
+        if (settings.Transport.Kind == TransportKind.Native)
+        {
+            services.Configure<NativeTransportOptions>(builder.Configuration.GetSection(EchoHostSettings.NativeSectionName));
+            builder.WebHost.UseNativeTransport();
+        }
+
+        services.AddSingleton<ListeningEndpoints>();
+        services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(
+            provider => provider.GetRequiredService<ListeningEndpoints>());
+        services.AddHostedService<StartupReporter>();
+        services.AddHealthChecks();
+
+        // Last, so that every transport registered above is wrapped.
+        var bindFailures = new BindFailures();
+        services.AddSingleton(bindFailures);
+        services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>>(new StartupLogFilter(bindFailures));
+        bindFailures.Install(services);
+        return builder;
+    }
+
+    /// <summary>Maps what the HTTP endpoints serve: <c>GET /healthz</c>.</summary>
+    public static WebApplication MapEchoHost(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}

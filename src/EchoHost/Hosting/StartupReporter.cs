@@ -1,0 +1,71 @@
+using EchoHost.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Hosting;
+
+/// <summary>
+/// Says what runs: the transport before Kestrel binds, then one line per endpoint with the address it actually
+/// listens on (port 0 resolved), which operators and the end-to-end tests read. It takes the place of the generic
+/// host's "Now listening on: http://…" lines, which call every endpoint http.
+/// </summary>
+internal sealed partial class StartupReporter(EchoHostSettings settings, ListeningEndpoints endpoints, ILogger<StartupReporter> logger)
+    : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var transport = settings.Transport;
+        if (transport.Engine is null)
+        {
+            LogTransport(logger, transport.Kind, transport.Configured);
+        }
+        else
+        {
+            LogTransportWithEngine(logger, transport.Kind, transport.Engine, transport.Configured);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Lifecycle services hear StartedAsync after every hosted service has started, Kestrel's included.
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var endpoint in endpoints.GetBound())
+        {
+            LogListening(logger, endpoint.Definition.Name, endpoint.Definition.ProtocolName, endpoint.Address);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        LogStopping(logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        LogStopped(logger);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Using the {Transport} transport (EchoHost:Transport is {Configured})")]
+    private static partial void LogTransport(ILogger logger, TransportKind transport, string configured);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Using the {Transport} transport with the {Engine} engine (EchoHost:Transport is {Configured})")]
+    private static partial void LogTransportWithEngine(ILogger logger, TransportKind transport, string engine, string configured);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Endpoint {Endpoint} ({Protocol}) listening on {Address}")]
+    private static partial void LogListening(ILogger logger, string endpoint, string protocol, string address);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Shutting down: no longer accepting connections, closing open ones")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Stopped")]
+    private static partial void LogStopped(ILogger logger);
+}

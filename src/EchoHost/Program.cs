@@ -1,0 +1,66 @@
+using EchoHost.Configuration;
+using EchoHost.Hosting;
+
+namespace EchoHost;
+
+/// <summary>The EchoHost process: configuration from appsettings.json, the environment and the command line.</summary>
+internal static class Program
+{
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Error);
+
+    /// <summary>Runs until SIGTERM or Ctrl-C; a failed start prints one line to <paramref name="errors"/> and returns its exit code.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter errors)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (EchoHostConfigurationException ex)
+        {
+            await errors.WriteLineAsync($"EchoHost cannot start: {ex.Message}");
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        await using (app)
+        {
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (Exception ex)
+            {
+                var failure = StartupFailure.TryExplainBindFailure(app.Services, ex, out var explained)
+                    ? explained!
+                    : new StartupFailure(ex.Message, ExitCodes.StartupFailed, ex);
+                await errors.WriteLineAsync($"EchoHost cannot start: {failure.Message}");
+                if (failure.Details is not null)
+                {
+                    await errors.WriteLineAsync(failure.Details.ToString());
+                }
+
+                return failure.ExitCode;
+            }
+
+            // Returns once SIGTERM or Ctrl-C has stopped the host: Kestrel closed its listeners and connections.
+            await app.WaitForShutdownAsync();
+        }
+
+        return ExitCodes.Success;
+    }
+
+    internal static WebApplication Build(string[] args)
+    {
+        // The content root is the binary's folder, whatever the working directory: the appsettings.json copied
+        // there is the one the service reads.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // Added last, so that --port N beats what appsettings.json and the environment say.
+        builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
+        builder.AddEchoHost();
+
+        var app = builder.Build();
+        app.MapEchoHost();
+        return app;
+    }
+}

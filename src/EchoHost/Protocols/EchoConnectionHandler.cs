@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Protocols;
+
+/// <summary>
+/// Raw TCP echo: copies every byte back, in order, until the peer finishes sending; then returns, and Kestrel
+/// completes the output, which the transport turns into a FIN after what is pending has been sent.
+/// </summary>
+internal sealed partial class EchoConnectionHandler(ILogger<EchoConnectionHandler> logger) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var transport = connection.Transport;
+
+        // On host shutdown Kestrel asks each connection to close and waits for its handler to return. Cancelling the
+        // pending read (and a flush stuck behind a peer that does not read) ends the loop below without an exception;
+        // one registration per connection rather than a token passed to every read keeps reads free of allocations.
+        var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var registration = closeRequested.UnsafeRegister(
+            static state =>
+            {
+                var pipe = (IDuplexPipe)state!;
+                pipe.Input.CancelPendingRead();
+                pipe.Output.CancelPendingFlush();
+            },
+            transport);
+
+        try
+        {
+            await EchoAsync(transport.Input, transport.Output);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException)
+        {
+            // A peer that resets its connection (ConnectionResetException is an IOException) or a connection that the
+            // server aborted is the normal end of some connections, not an error of the service.
+            LogConnectionEnded(logger, connection.ConnectionId, ex.Message);
+        }
+    }
+
+    private static async Task EchoAsync(PipeReader input, PipeWriter output)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                // Shutdown: stop reading; what is still unread is dropped with the connection.
+                input.AdvanceTo(buffer.Start);
+                return;
+            }
+
+            if (!buffer.IsEmpty)
+            {
+                // Copy into the output pipe's own memory; the input's buffer goes back to the pool on AdvanceTo.
+                if (buffer.IsSingleSegment)
+                {
+                    output.Write(buffer.FirstSpan);
+                }
+                else
+                {
+                    foreach (var segment in buffer)
+                    {
+                        output.Write(segment.Span);
+                    }
+                }
+
+                // Waiting for the flush is the back-pressure: a peer that does not read stops us reading from it.
+                var flush = await output.FlushAsync();
+                input.AdvanceTo(buffer.End);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                input.AdvanceTo(buffer.End);
+            }
+
+            if (result.IsCompleted)
+            {
+                // The peer finished sending (FIN) and all it sent has been echoed and flushed.
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Connection {ConnectionId} ended by the network: {Reason}")]
+    private static partial void LogConnectionEnded(ILogger logger, string connectionId, string reason);
+}

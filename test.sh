@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what the tests need when it is missing, builds, tests, and prints a summary.
+# Exits non-zero when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# Tools the end-to-end tests run: prlimit (util-linux) and kill (procps).
+missing=()
+command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
+[[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: the tests need ${missing[*]}; install them (as root: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+results="TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
+status=0
+# A hung test is reported and its test host stopped (without a memory dump) rather than holding the run until CI
+# gives up.
+dotnet test EchoHost.sln -c Release \
+  --logger "console;verbosity=normal" --logger trx --results-directory "$results" \
+  --blame-hang-timeout 15m --blame-hang-dump-type none || status=$?
+
+# One closing line for the whole run, summed over the test assemblies' result files.
+count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+passed=0 failed=0 skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" || true)
+  passed=$((passed + $(count passed)))
+  failed=$((failed + $(count failed)))
+  skipped=$((skipped + $(count notExecuted)))
+done
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+
+if ((status == 0 && failed > 0)); then status=1; fi
+exit "$status"

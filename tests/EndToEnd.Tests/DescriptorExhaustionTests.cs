@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using EchoHost.EndToEnd.Tests.Support;
+
+namespace EchoHost.EndToEnd.Tests;
+
+/// <summary>
+/// A server out of file descriptors (EMFILE) must wait for one to be freed, not retry accept in a busy loop.
+/// Native only: Kestrel's Sockets transport is known to spin here, and it is the reason to test ours.
+/// </summary>
+public class DescriptorExhaustionTests
+{
+    /// <summary>Descriptors the server may open beyond those it holds once warmed up.</summary>
+    private const int Headroom = 32;
+
+    /// <summary>Clients: far more than the headroom, so that many wait in the listen queue.</summary>
+    private const int FloodSize = 100;
+
+    [Fact]
+    public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers()
+    {
+        await using var process = EchoHostProcess.Start(
+            ["--EchoHost:Transport=Native", "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0", "--EchoHost:Endpoints:http:Enabled=false"]);
+        var endPoint = await process.EndPointAsync("echo");
+
+        // The runtime keeps every loaded assembly open (about 200 descriptors), so the limit cannot be set at launch
+        // (prlimit --nofile=64 dotnet … fails to load the host). Once one connection has been served, the path a
+        // connection takes is loaded; then the limit goes just above what the process holds.
+        var payload = Loopback.Payload(1000);
+        Assert.Equal(payload, await Loopback.EchoAsync(endPoint, payload));
+        var limit = OpenDescriptors(process.Id) + Headroom;
+        SetDescriptorLimit(process.Id, limit);
+        Assert.Matches($@"Max open files\s+{limit}\s+{limit}\s", await File.ReadAllTextAsync($"/proc/{process.Id}/limits"));
+
+        var flood = new List<Socket>();
+        try
+        {
+            // The kernel completes every handshake; the server accepts until it runs out, the rest wait in the queue.
+            for (var i = 0; i < FloodSize; i++)
+            {
+                flood.Add(await Loopback.ConnectAsync(endPoint));
+            }
+
+            await WaitForDescriptorsAsync(process, limit - 4);
+            var before = CpuTime(process.Id);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var used = CpuTime(process.Id) - before;
+
+            Assert.False(process.HasExited, $"EchoHost exited. Output:{Environment.NewLine}{process.Output}");
+            Assert.True(used < TimeSpan.FromSeconds(1), $"EchoHost used {used.TotalSeconds:F2} s of CPU in 3 s while out of descriptors: its accept loop spins.");
+        }
+        finally
+        {
+            foreach (var socket in flood)
+            {
+                socket.Dispose();
+            }
+        }
+
+        // With the flood gone, descriptors free up and a new client is served.
+        Assert.Equal(payload, await Loopback.EchoAsync(endPoint, payload));
+    }
+
+    private static int OpenDescriptors(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
+
+    /// <summary>Waits until the server holds at least <paramref name="count"/> descriptors: it has accepted up to its limit.</summary>
+    private static async Task WaitForDescriptorsAsync(EchoHostProcess process, int count)
+    {
+        var deadline = DateTime.UtcNow + EchoHostProcess.StartTimeout;
+        int open;
+        while ((open = OpenDescriptors(process.Id)) < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"EchoHost holds {open} descriptors, not the {count} that accepting the flood takes. Output:{Environment.NewLine}{process.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static void SetDescriptorLimit(int pid, int limit)
+    {
+        using var prlimit = Process.Start(new ProcessStartInfo("prlimit",
+            ["--pid", pid.ToString(CultureInfo.InvariantCulture), $"--nofile={limit}:{limit}"]) { UseShellExecute = false })!;
+        prlimit.WaitForExit();
+        Assert.Equal(0, prlimit.ExitCode);
+    }
+
+    /// <summary>User plus system CPU time of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+        // The command name (field 2) is in parentheses and may contain spaces: count fields after its closing one.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+
+        // USER_HZ is 100 on every Linux architecture .NET runs on.
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.EndToEnd.Tests.Support;
+
+namespace EchoHost.EndToEnd.Tests;
+
+/// <summary>What an operator sees when EchoHost cannot start: one line naming the endpoint, and an exit code.</summary>
+public class StartupErrorTests
+{
+    public static TheoryData<string> Transports => Support.Transports.Both;
+
+    private static async Task<(int ExitCode, string Error, string Output)> RunToExitAsync(EchoHostProcess process)
+    {
+        await using (process)
+        {
+            var exitCode = await process.WaitForExitAsync();
+            return (exitCode, process.StandardError, process.StandardOutput);
+        }
+    }
+
+    private static void AssertNoStackTrace(string text) =>
+        Assert.DoesNotMatch(@"(?m)^\s+at \S+\(", text);
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Port_in_use_names_the_endpoint_and_exits_with_3(string transport)
+    {
+        using var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        var port = ((IPEndPoint)occupier.LocalEndpoint).Port;
+
+        var (exitCode, error, output) = await RunToExitAsync(
+            EchoHostProcess.StartOnLoopback(transport, $"--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:{port}"));
+
+        Assert.Equal(3, exitCode);
+        Assert.Equal($"EchoHost cannot start: Endpoint 'echo' (tcp://127.0.0.1:{port}): address already in use", error.Trim());
+        AssertNoStackTrace(output);
+        Assert.DoesNotContain("fail:", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1", "Endpoint 'echo' (tcp://127.0.0.1): the URL has no port; write HOST:PORT (port 0 picks a free port)")]
+    [InlineData("--EchoHost:Endpoints:echo:Url=tcp://[::1:0", "Endpoint 'echo' (tcp://[::1:0): the IPv6 address has no closing ']'")]
+    [InlineData("--EchoHost:Endpoints:echo:Url=ftp://127.0.0.1:0", "Endpoint 'echo' (ftp://127.0.0.1:0): not a valid URL; expected tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
+    [InlineData("--EchoHost:Endpoints:echo:Protocol=chargen", "Endpoint 'echo' (tcp://127.0.0.1:0): unknown protocol 'chargen'; expected echo, framed or http")]
+    [InlineData("--EchoHost:Endpoints:extra:Protocol=echo", "Endpoint 'extra': no Url; set EchoHost:Endpoints:extra:Url to tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
+    [InlineData("--EchoHost:Endpoints:echo:Protocol=framed", "Endpoint 'echo' (tcp://127.0.0.1:0): the framed protocol is not available in this build; remove the endpoint or set EchoHost:Endpoints:echo:Enabled=false")]
+    [InlineData("--EchoHost:Transport=Fastest", "EchoHost:Transport is 'Fastest'; expected Native, Sockets or Auto")]
+    public async Task Invalid_configuration_says_what_is_wrong_and_exits_with_2(string arg, string expected)
+    {
+        var (exitCode, error, output) = await RunToExitAsync(EchoHostProcess.StartOnLoopback("Sockets", arg));
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal($"EchoHost cannot start: {expected}", error.Trim());
+        Assert.Equal("", output.Trim());
+    }
+}
