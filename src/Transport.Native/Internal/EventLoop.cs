@@ -31,6 +31,10 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private readonly Stack<int> _freeSlots = new();
     private int _slotsUsed;
 
+    // Work to run after a delay, kept by the loop itself: when the process is out of descriptors, a timer could not
+    // even start its thread. Loop thread only; there are few (accept back-offs), so a list will do.
+    private readonly List<(long Due, Action<object?> Action, object? State)> _delayed = [];
+
     private int _wakePending;
     private volatile bool _stopping;
 
@@ -75,6 +79,14 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
             _poller.Wake();
         }
     }
+
+    /// <summary>Runs <paramref name="action"/> on the loop's thread once <paramref name="milliseconds"/> have passed.</summary>
+    public void ScheduleAfter(int milliseconds, Action<object?> action, object? state)
+        => Schedule(static item =>
+        {
+            var (loop, due, action, state) = ((EventLoop, long, Action<object?>, object?))item!;
+            loop._delayed.Add((due, action, state));
+        }, (this, Environment.TickCount64 + milliseconds, action, state));
 
     /// <summary>Registers a descriptor; loop thread only. Returns 0 or errno.</summary>
     public int Register(int fd, IEventHandler handler, Interest interest, out ulong token)
@@ -132,7 +144,7 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         Span<PollEvent> events = new PollEvent[EventBatch];
         while (!_stopping)
         {
-            int count = _poller.Wait(events, _work.IsEmpty ? -1 : 0, out bool woken);
+            int count = _poller.Wait(events, _work.IsEmpty ? MillisecondsUntilDelayedWork() : 0, out bool woken);
             if (woken)
             {
                 Volatile.Write(ref _wakePending, 0);
@@ -144,6 +156,7 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
             }
 
             RunWork();
+            RunDelayedWork();
         }
 
         _poller.Dispose();
@@ -167,20 +180,55 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         }
     }
 
+    private int MillisecondsUntilDelayedWork()
+    {
+        if (_delayed.Count == 0)
+        {
+            return -1;
+        }
+
+        long first = long.MaxValue;
+        foreach (var item in _delayed)
+        {
+            first = Math.Min(first, item.Due);
+        }
+
+        return (int)Math.Clamp(first - Environment.TickCount64, 0, int.MaxValue);
+    }
+
+    private void RunDelayedWork()
+    {
+        long now = Environment.TickCount64;
+        for (int i = _delayed.Count - 1; i >= 0; i--)
+        {
+            var item = _delayed[i];
+            if (item.Due <= now)
+            {
+                _delayed.RemoveAt(i);
+                Run(item.Action, item.State);
+            }
+        }
+    }
+
+    private void Run(Action<object?> action, object? state)
+    {
+        try
+        {
+            action(state);
+        }
+        catch (Exception ex)
+        {
+            NativeLog.LoopHandlerFailed(_logger, Index, ex);
+        }
+    }
+
     private void RunWork()
     {
         // Only what is queued now: work that queues more work runs on the next turn, after the poller is asked again,
         // so that a busy connection cannot starve the others' events.
         for (int remaining = _work.Count; remaining > 0 && _work.TryDequeue(out var item); remaining--)
         {
-            try
-            {
-                item.Action(item.State);
-            }
-            catch (Exception ex)
-            {
-                NativeLog.LoopHandlerFailed(_logger, Index, ex);
-            }
+            Run(item.Action, item.State);
         }
     }
 }

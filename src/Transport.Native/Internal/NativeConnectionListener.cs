@@ -25,6 +25,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
     private readonly Lock _acceptGate = new();
     private readonly string? _unixSocketPath;
     private int _readableSignalled;
+    private bool _backingOff;
     private int _next;
     private volatile bool _unbound;
 
@@ -60,7 +61,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
         while (!_unbound)
         {
             Volatile.Write(ref _readableSignalled, 0);
-            AcceptResult result = TryAccept(out NativeConnection? connection);
+            AcceptResult result = TryAccept(out NativeConnection? connection, out int errno);
             switch (result)
             {
                 case AcceptResult.Accepted:
@@ -71,8 +72,14 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     backoff = MinBackoffMilliseconds;
                     break;
                 case AcceptResult.OutOfResources:
-                    // The pending connections stay in the kernel's queue; retrying at once would spin a core.
-                    await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno), backoff);
+
+                    // The pending connections stay in the kernel's queue; retrying at once would spin a core. The
+                    // loop wakes the acceptor later: a timer would need a thread, which may not start without descriptors.
+                    // New connections arriving meanwhile do not cut the wait short.
+                    Volatile.Write(ref _backingOff, true);
+                    _sockets[0].Loop.ScheduleAfter(backoff, static listener => ((NativeConnectionListener)listener!).OnBackoffElapsed(), this);
+                    await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
                     backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
                     break;
                 case AcceptResult.Closed:
@@ -110,17 +117,29 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
     public ValueTask DisposeAsync() => UnbindAsync();
 
+    private void OnBackoffElapsed()
+    {
+        Volatile.Write(ref _backingOff, false);
+        _readable.Release();
+    }
+
     private void OnReadable()
     {
+        if (Volatile.Read(ref _backingOff))
+        {
+            return;
+        }
+
         if (Interlocked.Exchange(ref _readableSignalled, 1) == 0)
         {
             _readable.Release();
         }
     }
 
-    private unsafe AcceptResult TryAccept(out NativeConnection? connection)
+    private unsafe AcceptResult TryAccept(out NativeConnection? connection, out int errno)
     {
         connection = null;
+        errno = 0;
         byte* address = stackalloc byte[SockAddr.StorageSize];
         lock (_acceptGate)
         {
@@ -140,7 +159,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     return AcceptResult.Accepted;
                 }
 
-                int errno = Marshal.GetLastPInvokeError();
+                errno = Marshal.GetLastPInvokeError();
                 if (errno is Errno.EAGAIN or Errno.EINTR or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM)
                 {
                     // Nothing queued here, or a connection that died before it was accepted: try the next socket.
@@ -149,7 +168,6 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
                 if (NativeErrors.IsOutOfDescriptors(errno))
                 {
-                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno), MinBackoffMilliseconds);
                     return AcceptResult.OutOfResources;
                 }
 
