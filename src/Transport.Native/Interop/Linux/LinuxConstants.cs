@@ -36,10 +36,9 @@ internal static class Epoll
     public const int EPOLL_CLOEXEC = 0x80000;
 }
 
-/// <summary><c>sys/socket.h</c>, <c>netinet/in.h</c>, <c>netinet/tcp.h</c>, <c>sys/eventfd.h</c>.</summary>
+/// <summary><c>sys/socket.h</c>, <c>netinet/in.h</c>, <c>sys/eventfd.h</c>.</summary>
 internal static class SocketConstants
 {
-    public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
 
@@ -50,16 +49,10 @@ internal static class SocketConstants
     public const int SO_LINGER = 13;
     public const int SO_REUSEPORT = 15;
 
-    public const int IPPROTO_TCP = 6;
-    public const int TCP_NODELAY = 1;
-
     public const int MSG_NOSIGNAL = 0x4000;
 
     public const int SHUT_WR = 1;
 
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;
-
-    /// <summary><c>IOV_MAX</c>: the most buffers one <c>sendmsg</c> takes.</summary>
-    public const int IOV_MAX = 1024;
 }
