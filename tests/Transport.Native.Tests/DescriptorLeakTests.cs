@@ -149,20 +149,14 @@ public sealed class SocketsDescriptorLeakTests(ITestOutputHelper output)
 /// <summary>Descriptor counting on the native transport with its default options.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeDescriptorLeakTests(ITestOutputHelper output)
-    : DescriptorLeakTests(TransportSelector.Native("Native"), output);
+    : DescriptorLeakTests(TransportSelector.NativeDefaults, output);
 
 /// <summary>Descriptor counting on the native transport with one event loop.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeSingleLoopDescriptorLeakTests(ITestOutputHelper output)
-    : DescriptorLeakTests(TransportSelector.Native("Native (ThreadCount = 1)", o => o.ThreadCount = 1), output);
+    : DescriptorLeakTests(TransportSelector.NativeSingleLoop, output);
 
 /// <summary>Descriptor counting on the native transport with a listening socket per loop and inline scheduling.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeReusePortInlineDescriptorLeakTests(ITestOutputHelper output)
-    : DescriptorLeakTests(
-        TransportSelector.Native("Native (ReusePort, inline)", o =>
-        {
-            o.ReusePort = true;
-            o.UnsafePreferInlineScheduling = true;
-        }),
-        output);
+    : DescriptorLeakTests(TransportSelector.NativeReusePortInline, output);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace EchoHost.Transport.Native.Tests;
 
 /// <summary>What only the native transport has: its support check, its native handle feature, its options from configuration.</summary>
-public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTestBase(TransportSelector.Native("Native"), output)
+public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTestBase(TransportSelector.NativeDefaults, output)
 {
     [Fact]
     public void Is_supported_on_Linux_with_the_epoll_engine()

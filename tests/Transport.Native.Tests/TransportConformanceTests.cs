@@ -588,18 +588,12 @@ public sealed class SocketsTransportConformanceTests(ITestOutputHelper output)
 
 /// <summary>The suite on the native transport with its default options.</summary>
 public sealed class NativeTransportConformanceTests(ITestOutputHelper output)
-    : TransportConformanceTests(TransportSelector.Native("Native"), output);
+    : TransportConformanceTests(TransportSelector.NativeDefaults, output);
 
 /// <summary>The suite on the native transport with one event loop for every connection.</summary>
 public sealed class NativeSingleLoopTransportConformanceTests(ITestOutputHelper output)
-    : TransportConformanceTests(TransportSelector.Native("Native (ThreadCount = 1)", o => o.ThreadCount = 1), output);
+    : TransportConformanceTests(TransportSelector.NativeSingleLoop, output);
 
 /// <summary>The suite on the native transport with a listening socket per loop and application code run inline on the loops.</summary>
 public sealed class NativeReusePortInlineTransportConformanceTests(ITestOutputHelper output)
-    : TransportConformanceTests(
-        TransportSelector.Native("Native (ReusePort, inline)", o =>
-        {
-            o.ReusePort = true;
-            o.UnsafePreferInlineScheduling = true;
-        }),
-        output);
+    : TransportConformanceTests(TransportSelector.NativeReusePortInline, output);

@@ -15,6 +15,19 @@ public abstract class TransportSelector
     /// <summary>The native transport, optionally with options set by <paramref name="configure"/>.</summary>
     public static TransportSelector Native(string name, Action<NativeTransportOptions>? configure = null) => new NativeSelector(name, configure);
 
+    /// <summary>The native transport on its defaults.</summary>
+    public static TransportSelector NativeDefaults { get; } = Native("Native");
+
+    /// <summary>The native transport with one event loop for every connection.</summary>
+    public static TransportSelector NativeSingleLoop { get; } = Native("Native (ThreadCount = 1)", o => o.ThreadCount = 1);
+
+    /// <summary>The native transport with a listening socket per loop and application code run inline on the loops.</summary>
+    public static TransportSelector NativeReusePortInline { get; } = Native("Native (ReusePort, inline)", o =>
+    {
+        o.ReusePort = true;
+        o.UnsafePreferInlineScheduling = true;
+    });
+
     /// <summary>A short name for messages.</summary>
     public abstract string Name { get; }
 
