@@ -21,11 +21,11 @@ internal sealed class NativeConnectionListener : IConnectionListener
     private readonly ListenSocket[] _sockets;
     private readonly EventLoopGroup _loops;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _readable = new(0);
+    private readonly ReadinessSignal _readable = new();
     private readonly Lock _acceptGate = new();
     private readonly string? _unixSocketPath;
-    private int _readableSignalled;
     private bool _backingOff;
+    private bool _lowOnDescriptors;
     private int _next;
     private volatile bool _unbound;
 
@@ -60,23 +60,31 @@ internal sealed class NativeConnectionListener : IConnectionListener
         int backoff = MinBackoffMilliseconds;
         while (!_unbound)
         {
-            Volatile.Write(ref _readableSignalled, 0);
-            AcceptResult result = TryAccept(out NativeConnection? connection, out int errno);
+            _readable.Reset();
+            int errno = 0;
+            NativeConnection? connection = null;
+            AcceptResult result = _lowOnDescriptors && !DescriptorHeadroom.IsAvailable(_sockets[0].Fd)
+                ? AcceptResult.OutOfResources
+                : TryAccept(out connection, out errno);
             switch (result)
             {
                 case AcceptResult.Accepted:
-                    connection!.Start();
+                    // This one is served; the next waits until the process has descriptors to spare again.
+                    _lowOnDescriptors = DescriptorHeadroom.IsWithin((int)connection!.Handle);
+                    connection.Start();
                     return connection;
                 case AcceptResult.Empty:
                     await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
                     backoff = MinBackoffMilliseconds;
                     break;
                 case AcceptResult.OutOfResources:
-                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno), backoff);
+                    _lowOnDescriptors = true;
+                    string reason = errno == 0 ? $"within {DescriptorHeadroom.Size} descriptors of the process's limit" : NativeErrors.Describe(errno);
+                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", reason, backoff);
 
                     // The pending connections stay in the kernel's queue; retrying at once would spin a core. The
-                    // loop wakes the acceptor later: a timer would need a thread, which may not start without descriptors.
-                    // New connections arriving meanwhile do not cut the wait short.
+                    // loop wakes the acceptor later (a timer would need a thread, which may not start without
+                    // descriptors), and connections arriving meanwhile do not cut the wait short.
                     Volatile.Write(ref _backingOff, true);
                     _sockets[0].Loop.ScheduleAfter(backoff, static listener => ((NativeConnectionListener)listener!).OnBackoffElapsed(), this);
                     await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -111,7 +119,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             File.Delete(_unixSocketPath);
         }
 
-        _readable.Release();
+        _readable.Set();
         return ValueTask.CompletedTask;
     }
 
@@ -120,7 +128,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
     private void OnBackoffElapsed()
     {
         Volatile.Write(ref _backingOff, false);
-        _readable.Release();
+        _readable.Set();
     }
 
     private void OnReadable()
@@ -130,10 +138,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             return;
         }
 
-        if (Interlocked.Exchange(ref _readableSignalled, 1) == 0)
-        {
-            _readable.Release();
-        }
+        _readable.Set();
     }
 
     private unsafe AcceptResult TryAccept(out NativeConnection? connection, out int errno)

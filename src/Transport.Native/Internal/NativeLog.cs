@@ -7,7 +7,7 @@ internal static partial class NativeLog
     [LoggerMessage(1, LogLevel.Error, "Native transport loop {Loop}: a handler failed; the loop goes on.")]
     public static partial void LoopHandlerFailed(ILogger logger, int loop, Exception exception);
 
-    [LoggerMessage(2, LogLevel.Warning, "Accepting on {EndPoint} failed: {Reason}. The process is out of descriptors or memory; accepting again in {Delay} ms.")]
+    [LoggerMessage(2, LogLevel.Warning, "Accepting on {EndPoint} paused: {Reason}. Clients wait in the kernel's queue; accepting again in {Delay} ms.")]
     public static partial void AcceptOutOfResources(ILogger logger, string endPoint, string reason, int delay);
 
     [LoggerMessage(3, LogLevel.Error, "Accepting on {EndPoint} failed: {Reason}.")]

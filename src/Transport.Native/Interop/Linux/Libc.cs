@@ -46,6 +46,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
 
+    [LibraryImport(Library, EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
+
+    [LibraryImport(Library, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetRLimit(int resource, RLimit* limit);
+
     [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSockName(int fd, byte* addr, int* addrlen);
 }
@@ -69,6 +75,14 @@ internal unsafe struct MsgHdr
     public void* Control;
     public nuint ControlLength;
     public int Flags;
+}
+
+/// <summary><c>struct rlimit</c> (64-bit).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RLimit
+{
+    public ulong Current;
+    public ulong Maximum;
 }
 
 /// <summary><c>struct linger</c>.</summary>

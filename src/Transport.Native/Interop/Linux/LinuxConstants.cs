@@ -36,7 +36,7 @@ internal static class Epoll
     public const int EPOLL_CLOEXEC = 0x80000;
 }
 
-/// <summary><c>sys/socket.h</c>, <c>netinet/in.h</c>, <c>sys/eventfd.h</c>.</summary>
+/// <summary><c>sys/socket.h</c>, <c>netinet/in.h</c>, <c>sys/eventfd.h</c>, <c>sys/resource.h</c>.</summary>
 internal static class SocketConstants
 {
     public const int AF_INET = 2;
@@ -52,6 +52,9 @@ internal static class SocketConstants
     public const int MSG_NOSIGNAL = 0x4000;
 
     public const int SHUT_WR = 1;
+
+    /// <summary><c>sys/resource.h</c>.</summary>
+    public const int RLIMIT_NOFILE = 7;
 
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;

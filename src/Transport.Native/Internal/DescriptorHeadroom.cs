@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+using EchoHost.Transport.Native.Interop.Linux;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// Keeps accepting from taking the process's last descriptors. The runtime needs some to go on (starting a thread
+/// pool thread fails without one, and the process dies of it), so the acceptor stops this far below the limit and
+/// leaves the rest of the clients in the kernel's queue until connections close.
+/// </summary>
+internal static unsafe class DescriptorHeadroom
+{
+    /// <summary>Descriptors left to the rest of the process when accepting stops.</summary>
+    public const int Size = 32;
+
+    /// <summary>True when <paramref name="fd"/>, just handed out by the kernel, lies within the headroom.</summary>
+    public static bool IsWithin(int fd)
+    {
+        // The limit can change while the process runs (prlimit, setrlimit), so it is read each time: one cheap call
+        // per accepted connection.
+        RLimit limit;
+        return Libc.GetRLimit(SocketConstants.RLIMIT_NOFILE, &limit) == 0 && (ulong)fd + Size >= limit.Current;
+    }
+
+    /// <summary>
+    /// True when the next descriptor the kernel would hand out lies below the headroom: probes with a duplicate of
+    /// <paramref name="anyFd"/>, which takes the lowest free number, as an accept would.
+    /// </summary>
+    public static bool IsAvailable(int anyFd)
+    {
+        int probe = Libc.Dup(anyFd);
+        if (probe < 0)
+        {
+            return false;
+        }
+
+        Libc.Close(probe);
+        return !IsWithin(probe);
+    }
+}
