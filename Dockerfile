@@ -1,6 +1,6 @@
 # EchoHost in a container: built with the .NET SDK, run on the ASP.NET Core runtime as a non-root user.
 #   docker build -t echohost .
-#   docker run --rm -p 1512:1512 -p 9464:9464 echohost
+#   docker run --rm -p 1512:1512 -p 1513:1513 -p 9464:9464 echohost
 # Configuration as anywhere else, e.g. -e EchoHost__Transport=Sockets or a command-line argument after the image name.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
@@ -8,6 +8,7 @@ WORKDIR /source
 # Project files first, so that the restore layer is reused until they change.
 COPY global.json Directory.Build.props appsettings.json ./
 COPY src/Transport.Native/Transport.Native.csproj src/Transport.Native/
+COPY src/Protocol/Protocol.csproj src/Protocol/
 COPY src/EchoHost/EchoHost.csproj src/EchoHost/
 RUN dotnet restore src/EchoHost/EchoHost.csproj
 COPY src/ src/
@@ -20,5 +21,5 @@ COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS=
 # The image's unprivileged "app" user.
 USER $APP_UID
-EXPOSE 1512 9464
+EXPOSE 1512 1513 9464
 ENTRYPOINT ["dotnet", "EchoHost.dll"]

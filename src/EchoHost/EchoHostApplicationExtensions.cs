@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
+using EchoHost.Protocols.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -31,6 +32,7 @@ public static class EchoHostApplicationExtensions
             builder.WebHost.UseNativeTransport();
         }
 
+        services.AddFramedProtocol(settings.Framed);
         services.AddSingleton<ListeningEndpoints>();
         services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(
             provider => provider.GetRequiredService<ListeningEndpoints>());

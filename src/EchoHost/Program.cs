@@ -49,7 +49,10 @@ internal static class Program
         return ExitCodes.Success;
     }
 
-    internal static WebApplication Build(string[] args)
+    internal static WebApplication Build(string[] args) => Build(args, configure: null);
+
+    /// <summary>As <see cref="Build(string[])"/>, with <paramref name="configure"/> adding to the services (tests register framed handlers).</summary>
+    internal static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         // The content root is the binary's folder, whatever the working directory: the appsettings.json copied
         // there is the one the service reads.
@@ -58,6 +61,7 @@ internal static class Program
         // Added last, so that --port N beats what appsettings.json and the environment say.
         builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
         builder.AddEchoHost();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapEchoHost();

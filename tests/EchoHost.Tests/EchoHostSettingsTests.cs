@@ -8,7 +8,7 @@ namespace EchoHost.Tests;
 public class EchoHostSettingsTests
 {
     [Fact]
-    public void Shipped_appsettings_json_defines_echo_on_1512_and_http_on_9464()
+    public void Shipped_appsettings_json_defines_echo_on_1512_framed_on_1513_and_http_on_9464()
     {
         // The copy beside the test binary comes from the repository root, through the reference to the service.
         var path = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
@@ -25,6 +25,13 @@ public class EchoHostSettingsTests
                 Assert.Equal("echo", echo.Name);
                 Assert.Equal(EndpointProtocol.Echo, echo.Protocol);
                 Assert.Equal(new IPAddressEndpoint(IPAddress.Any, 1512), echo.Address);
+            },
+            framed =>
+            {
+                Assert.Equal("framed", framed.Name);
+                Assert.Equal(EndpointProtocol.Framed, framed.Protocol);
+                Assert.Equal(UrlScheme.Tcp, framed.Scheme);
+                Assert.Equal(new IPAddressEndpoint(IPAddress.Any, 1513), framed.Address);
             },
             http =>
             {
@@ -167,11 +174,14 @@ public class EchoHostSettingsTests
     }
 
     [Fact]
-    public void Framed_protocol_is_not_available_in_this_build()
+    public void Framed_protocol_is_served()
     {
-        var error = LoadError(Defaults(), "--EchoHost:Endpoints:framed:Url=tcp://0.0.0.0:1513", "--EchoHost:Endpoints:framed:Protocol=framed");
+        var settings = Load(Defaults(), "--EchoHost:Endpoints:framed:Url=tcp://0.0.0.0:1513", "--EchoHost:Endpoints:framed:Protocol=framed");
 
-        Assert.StartsWith("Endpoint 'framed' (tcp://0.0.0.0:1513): the framed protocol is not available in this build", error, StringComparison.Ordinal);
+        var framed = settings.Endpoints.Single(e => e.Name == "framed");
+        Assert.Equal(EndpointProtocol.Framed, framed.Protocol);
+        Assert.Equal("framed", framed.ProtocolName);
+        Assert.Equal(new IPAddressEndpoint(IPAddress.Any, 1513), framed.Address);
     }
 
     [Fact]

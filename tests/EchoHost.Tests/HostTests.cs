@@ -18,6 +18,7 @@ public class HostTests
         $"--EchoHost:Transport={transport}",
         "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
         "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
+        "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
         .. more,
     ];
 

@@ -24,6 +24,7 @@ public class ConfigurationTests
             ["EchoHost__Transport"] = transport,
             ["EchoHost__Endpoints__echo__Url"] = "tcp://127.0.0.1:0",
             ["EchoHost__Endpoints__http__Enabled"] = "false",
+            ["EchoHost__Endpoints__framed__Url"] = "tcp://127.0.0.1:0",
         });
 
         var echo = await process.EndPointAsync("echo");
@@ -43,6 +44,7 @@ public class ConfigurationTests
             {
                 ["EchoHost__Endpoints__echo__Url"] = "tcp://127.0.0.1:not-a-port",
                 ["EchoHost__Endpoints__http__Url"] = "http://127.0.0.1:0",
+                ["EchoHost__Endpoints__framed__Url"] = "tcp://127.0.0.1:0",
             });
 
         await AssertEchoesAsync(await process.EndPointAsync("echo"));

@@ -44,7 +44,8 @@ public class StartupErrorTests
     [InlineData("--EchoHost:Endpoints:echo:Url=ftp://127.0.0.1:0", "Endpoint 'echo' (ftp://127.0.0.1:0): not a valid URL; expected tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
     [InlineData("--EchoHost:Endpoints:echo:Protocol=chargen", "Endpoint 'echo' (tcp://127.0.0.1:0): unknown protocol 'chargen'; expected echo, framed or http")]
     [InlineData("--EchoHost:Endpoints:extra:Protocol=echo", "Endpoint 'extra': no Url; set EchoHost:Endpoints:extra:Url to tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
-    [InlineData("--EchoHost:Endpoints:echo:Protocol=framed", "Endpoint 'echo' (tcp://127.0.0.1:0): the framed protocol is not available in this build; remove the endpoint or set EchoHost:Endpoints:echo:Enabled=false")]
+    [InlineData("--EchoHost:Framed:MaxFrameBytes=10", "EchoHost:Framed:MaxFrameBytes is 10; it must be from 15 to 1073741824")]
+    [InlineData("--EchoHost:Framed:HandlerTimeout=00:00:00", "EchoHost:Framed:HandlerTimeout is 00:00:00; it must be more than 00:00:00 and less than 24 days")]
     [InlineData("--EchoHost:Transport=Fastest", "EchoHost:Transport is 'Fastest'; expected Native, Sockets or Auto")]
     public async Task Invalid_configuration_says_what_is_wrong_and_exits_with_2(string arg, string expected)
     {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using EchoHost.Protocols;
+using EchoHost.Protocols.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.Extensions.Configuration;
 
@@ -15,16 +15,20 @@ internal sealed class EchoHostSettings
     public const string EchoPortKey = "EchoHost:EchoPort";
     public const string NativeSectionName = "EchoHost:Native";
 
-    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints)
+    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed)
     {
         Transport = transport;
         Endpoints = endpoints;
+        Framed = framed;
     }
 
     public TransportChoice Transport { get; }
 
     /// <summary>The enabled endpoints, ordered by name.</summary>
     public IReadOnlyList<EndpointDefinition> Endpoints { get; }
+
+    /// <summary>The limits of the framed endpoints (<c>EchoHost:Framed</c>), validated even when none is enabled.</summary>
+    public FramedOptions Framed { get; }
 
     /// <summary>Reads and validates configuration for the operating system this runs on.</summary>
     public static EchoHostSettings Load(IConfiguration configuration) =>
@@ -73,7 +77,8 @@ internal sealed class EchoHostSettings
         }
 
         EnsureDistinctAddresses(endpoints);
-        return new EchoHostSettings(transport, endpoints);
+        var framed = FramedOptions.Load(configuration);
+        return new EchoHostSettings(transport, endpoints, framed);
     }
 
     private static bool IsEnabled(string name, EndpointOptions endpoint)
@@ -125,9 +130,7 @@ internal sealed class EchoHostSettings
                 $"Endpoint '{name}' ({url}): an http:// Url serves HTTP, but the protocol is {protocolText}; write tcp://HOST:PORT or unix:/path");
         }
 
-        var definition = new EndpointDefinition(name, url, scheme, address!, protocol);
-        ProtocolBindings.EnsureAvailable(definition);
-        return definition;
+        return new EndpointDefinition(name, url, scheme, address!, protocol);
     }
 
     private static bool TryParseProtocol(string text, out EndpointProtocol protocol)

@@ -1,27 +1,13 @@
-using System.Diagnostics;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Framed;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EchoHost.Protocols;
 
-/// <summary>
-/// What serves each protocol on a Kestrel endpoint. The one place that knows which protocols this build serves:
-/// the framed protocol arrives with a later change, which replaces its two branches here.
-/// </summary>
+/// <summary>What serves each protocol on a Kestrel endpoint: the one place that knows which protocols exist.</summary>
 internal static class ProtocolBindings
 {
-    /// <summary>Fails start-up, before anything listens, for a protocol this build does not serve.</summary>
-    public static void EnsureAvailable(EndpointDefinition endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        if (endpoint.Protocol == EndpointProtocol.Framed)
-        {
-            throw new EchoHostConfigurationException(
-                $"{endpoint.Describe()}: the framed protocol is not available in this build; remove the endpoint or set EchoHost:Endpoints:{endpoint.Name}:Enabled=false");
-        }
-    }
-
     /// <summary>Makes <paramref name="listenOptions"/> speak <paramref name="protocol"/>.</summary>
     public static void Apply(ListenOptions listenOptions, EndpointProtocol protocol)
     {
@@ -37,7 +23,8 @@ internal static class ProtocolBindings
                 listenOptions.Protocols = HttpProtocols.Http1;
                 break;
             case EndpointProtocol.Framed:
-                throw new UnreachableException("EnsureAvailable rejects the framed protocol before Kestrel is configured.");
+                listenOptions.UseConnectionHandler<FramedConnectionHandler>();
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "Unknown protocol.");
         }

@@ -120,12 +120,13 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Starts the service on loopback with port 0 for its echo and http endpoints, plus <paramref name="more"/>.</summary>
+    /// <summary>Starts the service on loopback with port 0 for its echo, framed and http endpoints, plus <paramref name="more"/>.</summary>
     public static EchoHostProcess StartOnLoopback(string transport, params string[] more) =>
         Start([
             $"--EchoHost:Transport={transport}",
             "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
             "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
+            "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
             .. more,
         ]);
 

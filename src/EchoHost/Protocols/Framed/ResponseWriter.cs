@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using EchoHost.Protocol;
+using EchoHost.Protocols.Framed.BuiltIn;
+
+namespace EchoHost.Protocols.Framed;
+
+/// <summary>
+/// The one way frames reach a connection's output. The read loop (answering on the fast path) and asynchronous
+/// handlers finishing on the thread pool write concurrently, and a <see cref="PipeWriter"/> takes one writer at a time:
+/// every write happens under a lock that is never held across an await. Flushes are serialized the same way: a flush
+/// that has to wait (the peer reads slowly) is awaited outside the lock, and the next flush is chained behind it.
+/// It also counts what it answers and sends, publishing to <see cref="FramedStats"/> once per flush.
+/// </summary>
+internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
+{
+    private static ReadOnlySpan<byte> GoAwayReason => "server shutting down"u8;
+
+    private readonly Lock _gate = new();
+    private Task<bool>? _pendingFlush;
+    private bool _unflushed;
+    private long _answered;
+    private long _errors;
+
+    /// <summary>Answers <paramref name="request"/> with a built-in handler.</summary>
+    public void WriteBuiltIn(BuiltInHandler handler, in Message request, int maxFrameBytes)
+    {
+        lock (_gate)
+        {
+            if (!handler.Answer(request, output, maxFrameBytes))
+            {
+                _errors++;
+            }
+
+            _answered++;
+            _unflushed = true;
+        }
+    }
+
+    /// <summary>Answers a request with what an application handler put in <paramref name="response"/>.</summary>
+    public void WriteResponse(ulong id, byte type, FramedResponse response)
+    {
+        lock (_gate)
+        {
+            FrameWriter.WriteMessage(output, FrameKind.Response, id, type, response.WrittenData, response.Metadata);
+            _answered++;
+            _unflushed = true;
+        }
+    }
+
+    /// <summary>
+    /// Writes an Error frame. <paramref name="answersRequest"/> is false for errors about frames that were not read as
+    /// a request (Id and Type 0), which are not counted as handled messages.
+    /// </summary>
+    public void WriteError(ulong id, byte type, string code, string text, bool answersRequest)
+    {
+        lock (_gate)
+        {
+            FrameWriter.WriteError(output, id, type, code, text);
+            _errors++;
+            if (answersRequest)
+            {
+                _answered++;
+            }
+
+            _unflushed = true;
+        }
+    }
+
+    public void WritePong(in ReadOnlySequence<byte> payload)
+    {
+        lock (_gate)
+        {
+            FrameWriter.WriteFrame(output, FrameKind.Pong, payload);
+            _unflushed = true;
+        }
+    }
+
+    public void WriteGoAway()
+    {
+        lock (_gate)
+        {
+            FrameWriter.WriteFrame(output, FrameKind.GoAway, GoAwayReason);
+            _unflushed = true;
+        }
+    }
+
+    /// <summary>
+    /// Sends what has been written; completes when the transport has taken it (back-pressure: a peer that does not
+    /// read makes this wait). False when the peer is gone and nothing more can be sent. With nothing written since the
+    /// last flush it returns at once, unless <paramref name="evenIfEmpty"/>: an empty flush still learns whether the
+    /// transport's sending side has ended (or throws the error it ended with).
+    /// </summary>
+    public ValueTask<bool> FlushAsync(bool evenIfEmpty = false)
+    {
+        lock (_gate)
+        {
+            if (_pendingFlush is { IsCompleted: false } pending)
+            {
+                // Only one flush at a time may be in progress on a PipeWriter: this one starts when that one is done.
+                var chained = FlushAfterAsync(pending);
+                _pendingFlush = chained;
+                return new ValueTask<bool>(chained);
+            }
+
+            if (!_unflushed && !evenIfEmpty)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            var flush = FlushUnderLock();
+            if (!flush.IsCompleted)
+            {
+                _pendingFlush = flush.AsTask();
+                return new ValueTask<bool>(_pendingFlush);
+            }
+
+            return flush;
+        }
+    }
+
+    private async Task<bool> FlushAfterAsync(Task<bool> previous)
+    {
+        if (!await previous)
+        {
+            return false;
+        }
+
+        ValueTask<bool> flush;
+        lock (_gate)
+        {
+            // Not recorded as the pending flush: this task already is, and completes only after it.
+            flush = FlushUnderLock();
+        }
+
+        return await flush;
+    }
+
+    private ValueTask<bool> FlushUnderLock()
+    {
+        // The bytes written since the last flush are the ones this flush commits: counting them here costs one read
+        // per flush instead of one addition per frame.
+        var sent = output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
+        stats.AddAnswered(_answered, _errors, sent);
+        _answered = 0;
+        _errors = 0;
+        _unflushed = false;
+
+        var flush = output.FlushAsync();
+        if (flush.IsCompletedSuccessfully)
+        {
+            var result = flush.Result;
+            return new ValueTask<bool>(!result.IsCompleted && !result.IsCanceled);
+        }
+
+        return AwaitFlushAsync(flush);
+    }
+
+    private static async ValueTask<bool> AwaitFlushAsync(ValueTask<FlushResult> flush)
+    {
+        var result = await flush;
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+}
