@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EchoHost.Client.Tests.Support;
+
+namespace EchoHost.Client.Tests;
+
+/// <summary>The <c>echohost-client</c> command against the real server.</summary>
+[Collection(RealServerGroup.Name)]
+public partial class CliTests(ServerFixture server)
+{
+    private string Port => server.EndPoint.Port.ToString(CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Send_prints_the_response_data()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("send", "--type", "16", "--data", "hello", "--meta", "k=v", "--host", "127.0.0.1", "--port", Port);
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        Assert.Equal("hello", output.TrimEnd('\r', '\n'));
+        Assert.Contains("k=v", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_over_a_unix_socket()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("send", "--type", "uppercase", "--data", "abc", "--unix", server.UnixSocketPath);
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        Assert.Equal("ABC", output.TrimEnd('\r', '\n'));
+    }
+
+    [Fact]
+    public async Task Ping_prints_each_round_trip_and_a_summary()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("ping", "--count", "3", "--interval", "0", "--size", "32", "--host", "127.0.0.1", "--port", Port);
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        for (var seq = 1; seq <= 3; seq++)
+        {
+            Assert.Matches($@"32 bytes from 127\.0\.0\.1: seq={seq} time=\d+\.\d{{3}} ms", output);
+        }
+
+        Assert.Contains("3 sent, 3 received, 0% loss", output, StringComparison.Ordinal);
+        Assert.Matches(SummaryLine(), output);
+    }
+
+    [Fact]
+    public async Task Stats_prints_json()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("stats", "--host", "127.0.0.1", "--port", Port);
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        using var json = JsonDocument.Parse(output);
+        Assert.True(json.RootElement.TryGetProperty("uptimeSeconds", out _), output);
+    }
+
+    [Fact]
+    public async Task A_server_error_prints_its_code_and_exits_1()
+    {
+        var (exit, _, error) = await CliProcess.RunAsync("send", "--type", "0xF5", "--data", "x", "--host", "127.0.0.1", "--port", Port);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("unknown_type", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_command_line_exits_2_with_usage()
+    {
+        var (exit, _, error) = await CliProcess.RunAsync("send", "--bogus", "1");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Usage:", error, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"rtt min/avg/max = \d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3} ms")]
+    private static partial Regex SummaryLine();
+}
