@@ -66,8 +66,9 @@ internal sealed partial class NativeConnection
             }
             else if (received == 0)
             {
-                // The peer's FIN: the input ends, the output stays open (half-close).
-                CompleteReceive(null);
+                // The peer's FIN: the input ends, the output stays open (half-close). But a reset that a send met
+                // first is reported to that send only, and reads then see an end: the input ends with that error.
+                CompleteReceive(Volatile.Read(ref _sendError));
                 return;
             }
             else

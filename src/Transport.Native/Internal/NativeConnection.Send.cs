@@ -17,6 +17,9 @@ internal sealed partial class NativeConnection
     private int _writableEvents;
     private bool _sendDone;
 
+    // Why a send failed (a reset), for the receiving side, which would otherwise see only an end of input.
+    private Exception? _sendError;
+
     private void OnWritable()
     {
         lock (_sendLock)
@@ -113,6 +116,7 @@ internal sealed partial class NativeConnection
             {
                 reader.AdvanceTo(buffer.End);
                 Exception error = NativeErrors.ConnectionError(errno);
+                Volatile.Write(ref _sendError, error);
                 CompleteSend(error);
                 CloseOnLoop(error, reset: false);
                 return false;
