@@ -437,14 +437,17 @@ static void fail(int i, enum err kind)
     }
 }
 
-/* Sends what remains of the current message; switches EPOLLOUT on or off. */
-static void do_send(int i)
+/*
+ * Sends buf[*off, len) on connection i, advancing *off; switches EPOLLOUT on while the socket is full and off once
+ * all is sent. Returns 1 when everything was sent, 0 when it waits for EPOLLOUT or the connection failed.
+ */
+static int send_pending(int i, const unsigned char *buf, size_t len, size_t *off)
 {
     struct conn *c = &C[i];
-    while (c->sent < MSG) {
-        ssize_t n = send(c->fd, sbuf(i) + c->sent, MSG - c->sent, MSG_NOSIGNAL);
+    while (*off < len) {
+        ssize_t n = send(c->fd, buf + *off, len - *off, MSG_NOSIGNAL);
         if (n > 0) {
-            c->sent += (uint32_t)n;
+            *off += (size_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -454,15 +457,25 @@ static void do_send(int i)
                 c->want_out = 1;
                 set_interest(i, EPOLLIN | EPOLLOUT);
             }
-            return;
+            return 0;
         }
         fail(i, classify(errno));
-        return;
+        return 0;
     }
     if (c->want_out) {
         c->want_out = 0;
         set_interest(i, EPOLLIN);
     }
+    return 1;
+}
+
+/* Sends what remains of the current message. */
+static void do_send(int i)
+{
+    struct conn *c = &C[i];
+    size_t off = c->sent;
+    send_pending(i, sbuf(i), MSG, &off);
+    c->sent = (uint32_t)off;
 }
 
 static void start_message(int i)
@@ -859,35 +872,12 @@ static void framed_queue(int i)
     f->outstanding++;
 }
 
-/* Sends what is queued; switches EPOLLOUT on or off. */
+/* Sends what is queued. */
 static void framed_send(int i)
 {
-    struct conn *c = &C[i];
     struct fconn *f = &F[i];
-    unsigned char *out = f_outbuf(i);
-    while (f->out_off < f->out_len) {
-        ssize_t n = send(c->fd, out + f->out_off, f->out_len - f->out_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            f->out_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!c->want_out) {
-                c->want_out = 1;
-                set_interest(i, EPOLLIN | EPOLLOUT);
-            }
-            return;
-        }
-        fail(i, classify(errno));
-        return;
-    }
-    f->out_off = f->out_len = 0;
-    if (c->want_out) {
-        c->want_out = 0;
-        set_interest(i, EPOLLIN);
-    }
+    if (send_pending(i, f_outbuf(i), f->out_len, &f->out_off))
+        f->out_off = f->out_len = 0;
 }
 
 static void framed_start(int i)
