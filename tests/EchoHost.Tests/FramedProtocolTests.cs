@@ -254,6 +254,37 @@ public class FramedProtocolTests
         AssertError(Assert.Single(await client.ReadUntilClosedAsync()), ErrorCodes.FrameTooLarge);
     }
 
+    /// <remarks>
+    /// Native only: Kestrel's Sockets transport shuts down both directions of the socket as soon as the output is
+    /// complete, so no handler on it can linger, and the kernel resets the connection.
+    /// </remarks>
+    [Fact]
+    public async Task After_frame_too_large_the_connection_ends_with_a_FIN_though_the_client_sent_more()
+    {
+        await using var server = await FramedServer.StartAsync("Native", "--EchoHost:Framed:MaxFrameBytes=1024");
+        using var client = await server.ConnectAsync();
+
+        // The server stops reading at the oversized header. Closing with input unread would make the kernel send a
+        // reset (which on a real network can destroy answers still in flight): more than the server's and the
+        // kernel's buffers hold follows, so some is surely unread when the answers are done; the server must linger.
+        await client.SendAsync([
+            .. FramedTestClient.Request(1, MessageTypes.Echo, Utf8("before")),
+            .. FramedTestClient.Frame((byte)FrameKind.Request, [], length: 1025),
+        ]);
+        var more = client.SendAsync(Loopback.Payload(16 * 1024 * 1024, 7));
+
+        var frames = new List<ReceivedFrame>();
+        while (await client.TryReadFrameAsync() is { } frame)
+        {
+            frames.Add(frame);
+        }
+
+        Assert.Equal(2, frames.Count);
+        AssertResponse(frames[0], 1, MessageTypes.Echo, Utf8("before"));
+        AssertError(frames[1], ErrorCodes.FrameTooLarge);
+        await more.WaitAsync(Loopback.Timeout);
+    }
+
     [Theory]
     [MemberData(nameof(Transports))]
     public async Task Frame_too_large_still_answers_the_requests_read_before_it(string transport)

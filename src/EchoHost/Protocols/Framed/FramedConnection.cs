@@ -15,6 +15,9 @@ internal sealed class FramedConnection : IDisposable
 {
     private const string FrameTooLargeText = "the frame is longer than MaxFrameBytes; closing the connection";
 
+    /// <summary>How long a connection the server stopped reading is drained after its last answer.</summary>
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
+
     private readonly ConnectionContext _connection;
     private readonly FramedOptions _options;
     private readonly FramedStats _stats;
@@ -27,6 +30,9 @@ internal sealed class FramedConnection : IDisposable
     // requests. Not ConnectionContext.ConnectionClosed: transports fire that on a half-close too, when answers are due.
     private readonly CancellationTokenSource _lost = new();
     private volatile bool _closeRequested;
+
+    // The read loop ended with input left unread (GoAway, frame_too_large): the connection must linger before it closes.
+    private bool _stoppedReading;
 
     public FramedConnection(ConnectionContext connection, FramedHandlerRegistry registry, HandlerLimiter limiter, FramedOptions options, FramedStats stats, ILogger logger)
     {
@@ -81,6 +87,11 @@ internal sealed class FramedConnection : IDisposable
 
             await _inFlight.WaitForAllAsync();
             await FlushQuietlyAsync();
+            if (_stoppedReading)
+            {
+                await LingerAsync();
+            }
+
             _stats.ConnectionClosed();
         }
     }
@@ -96,7 +107,7 @@ internal sealed class FramedConnection : IDisposable
                 // Sent now, not after the answers still due: the client learns at once to send no more here.
                 _writer.WriteGoAway();
                 FramedLog.GoAwaySent(_logger, _connection.ConnectionId);
-                await FlushOrGiveUpAsync();
+                _stoppedReading = await FlushOrGiveUpAsync();
                 return;
             }
 
@@ -122,6 +133,7 @@ internal sealed class FramedConnection : IDisposable
             switch (end)
             {
                 case BatchEnd.FrameTooLarge:
+                    _stoppedReading = true;
                     return;
                 case BatchEnd.InFlightFull:
                     // Not an error: the connection is simply not read until a handler answers.
@@ -209,6 +221,34 @@ internal sealed class FramedConnection : IDisposable
         }
 
         await _lost.CancelAsync();
+    }
+
+    /// <summary>
+    /// Closing a socket with input unread makes the kernel answer with a reset, which can destroy answers the peer has
+    /// not read yet. So, as HTTP servers do, the connection sends FIN after its last answer and reads, and drops, what
+    /// the peer still sends until the peer closes or <see cref="LingerTime"/> has passed.
+    /// </summary>
+    private async Task LingerAsync()
+    {
+        var transport = _connection.Transport;
+        await transport.Output.CompleteAsync();
+        using var timeout = new CancellationTokenSource(LingerTime);
+        try
+        {
+            while (true)
+            {
+                var result = await transport.Input.ReadAsync(timeout.Token);
+                transport.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // Time is up or the peer is gone: close now.
+        }
     }
 
     private async Task FlushQuietlyAsync()
