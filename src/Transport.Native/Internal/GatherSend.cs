@@ -48,7 +48,10 @@ internal static unsafe class GatherSend
         nint sent;
         do
         {
-            sent = Libc.SendMsg(fd, &message, SocketConstants.MSG_NOSIGNAL);
+            // One segment, the common case of small messages, skips the kernel's copying and checking of a msghdr.
+            sent = count == 1
+                ? Libc.Send(fd, iov[0].Base, (nint)iov[0].Length, SocketConstants.MSG_NOSIGNAL)
+                : Libc.SendMsg(fd, &message, SocketConstants.MSG_NOSIGNAL);
             errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
         while (errno == Errno.EINTR);

@@ -28,6 +28,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buf, nint len, int flags);
 
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buf, nint len, int flags);
+
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MsgHdr* msg, int flags);
 
