@@ -438,6 +438,23 @@ static void fail(int i, enum err kind)
 }
 
 /*
+ * After a recv that returned no data (n <= 0, not EINTR): fails the connection on EOF or an error and returns 1;
+ * returns 0 when the socket is merely empty (EAGAIN).
+ */
+static int recv_ended(int i, ssize_t n)
+{
+    if (n == 0) {
+        fail(i, E_EOF);
+        return 1;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        fail(i, classify(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * Sends buf[*off, len) on connection i, advancing *off; switches EPOLLOUT on while the socket is full and off once
  * all is sent. Returns 1 when everything was sent, 0 when it waits for EPOLLOUT or the connection failed.
  */
@@ -560,14 +577,9 @@ static void do_read(int i)
             }
             continue;
         }
-        if (n == 0) {
-            fail(i, E_EOF);
-            return;
-        }
-        if (errno == EINTR)
+        if (n < 0 && errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            fail(i, classify(errno));
+        recv_ended(i, n);
         return;
     }
 }
@@ -1077,14 +1089,10 @@ static void framed_read(int i)
                 break;
             continue;
         }
-        if (n == 0) {
-            fail(i, E_EOF);
-            return;
-        }
-        if (errno == EINTR)
+        if (n < 0 && errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            fail(i, classify(errno));
+        if (recv_ended(i, n))
+            return;
         break;
     }
     if (c->state == ST_ACTIVE && f->out_off < f->out_len)

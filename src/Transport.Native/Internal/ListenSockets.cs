@@ -55,12 +55,7 @@ internal static class ListenSockets
         {
             // SO_REUSEPORT would let this group join another process's group on the same port and split its traffic
             // silently; a plain bind first makes a port in use an error, as without the option.
-            using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            if (endPoint.Address.Equals(IPAddress.IPv6Any))
-            {
-                probe.DualMode = true;
-            }
-
+            using var probe = CreateTcpSocket(endPoint);
             Bind(probe, endPoint);
         }
 
@@ -68,13 +63,8 @@ internal static class ListenSockets
         {
             for (int i = 0; i < count; i++)
             {
-                var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                var socket = CreateTcpSocket(endPoint);
                 sockets.Add(socket);
-                if (endPoint.Address.Equals(IPAddress.IPv6Any))
-                {
-                    socket.DualMode = true;
-                }
-
                 if (count > 1)
                 {
                     socket.SetRawSocketOption(SocketConstants.SOL_SOCKET, SocketConstants.SO_REUSEPORT, BitConverter.GetBytes(1));
@@ -97,6 +87,18 @@ internal static class ListenSockets
 
         boundEndPoint = target;
         return sockets;
+    }
+
+    /// <summary>A TCP socket for <paramref name="endPoint"/>; for [::], dual mode, so that IPv4 clients reach it too.</summary>
+    private static Socket CreateTcpSocket(IPEndPoint endPoint)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (endPoint.Address.Equals(IPAddress.IPv6Any))
+        {
+            socket.DualMode = true;
+        }
+
+        return socket;
     }
 
     private static Socket BindUnix(UnixDomainSocketEndPoint endPoint, int backlog, out string? path)
