@@ -31,10 +31,10 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
     [Fact]
     public void Auto_picks_each_operating_systems_engine()
     {
-        Assert.Equal(NativeEngine.Epoll, PollerFactory.DefaultFor(OSPlatform.Linux));
-        Assert.Equal(NativeEngine.KqueueMacOS, PollerFactory.DefaultFor(OSPlatform.OSX));
-        Assert.Equal(NativeEngine.KqueueFreeBsd, PollerFactory.DefaultFor(OSPlatform.FreeBSD));
-        Assert.Null(PollerFactory.DefaultFor(OSPlatform.Create("SOLARIS")));
+        Assert.Equal(NativeEngine.Epoll, PollerFactory.DefaultFor(p => p == OSPlatform.Linux));
+        Assert.Equal(NativeEngine.KqueueMacOS, PollerFactory.DefaultFor(p => p == OSPlatform.OSX));
+        Assert.Equal(NativeEngine.KqueueFreeBsd, PollerFactory.DefaultFor(p => p == OSPlatform.FreeBSD));
+        Assert.Null(PollerFactory.DefaultFor(_ => false));
 
         Assert.Equal("epoll", PollerFactory.NameOf(NativeEngine.Epoll));
         Assert.Equal("kqueue", PollerFactory.NameOf(NativeEngine.KqueueMacOS));

@@ -6,19 +6,18 @@ namespace EchoHost.Transport.Native.Internal;
 /// <summary>Picks the readiness engine: the one asked for, or the running operating system's.</summary>
 internal static class PollerFactory
 {
-    /// <summary>The engine <see cref="NativeEngine.Auto"/> stands for on <paramref name="platform"/>; null where there is none.</summary>
-    public static NativeEngine? DefaultFor(OSPlatform platform) =>
-        platform == OSPlatform.Linux ? NativeEngine.Epoll :
-        platform == OSPlatform.OSX ? NativeEngine.KqueueMacOS :
-        platform == OSPlatform.FreeBSD ? NativeEngine.KqueueFreeBsd :
+    /// <summary>
+    /// The engine <see cref="NativeEngine.Auto"/> stands for on the platform that <paramref name="isPlatform"/> says
+    /// is running; null where there is none.
+    /// </summary>
+    public static NativeEngine? DefaultFor(Func<OSPlatform, bool> isPlatform) =>
+        isPlatform(OSPlatform.Linux) ? NativeEngine.Epoll :
+        isPlatform(OSPlatform.OSX) ? NativeEngine.KqueueMacOS :
+        isPlatform(OSPlatform.FreeBSD) ? NativeEngine.KqueueFreeBsd :
         null;
 
     /// <summary>The running operating system's engine; null where there is none.</summary>
-    public static NativeEngine? Default { get; } =
-        DefaultFor(OperatingSystem.IsLinux() ? OSPlatform.Linux :
-            OperatingSystem.IsMacOS() ? OSPlatform.OSX :
-            OperatingSystem.IsFreeBSD() ? OSPlatform.FreeBSD :
-            OSPlatform.Create("OTHER"));
+    public static NativeEngine? Default { get; } = DefaultFor(RuntimeInformation.IsOSPlatform);
 
     /// <summary>The engine that <paramref name="engine"/> stands for here; null where there is none.</summary>
     public static NativeEngine? Resolve(NativeEngine engine) => engine == NativeEngine.Auto ? Default : engine;
