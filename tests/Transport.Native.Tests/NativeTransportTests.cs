@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using EchoHost.Transport.Native;
+using EchoHost.Transport.Native.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -24,6 +26,36 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
         {
             Assert.Equal(NativeTransport.IsSupported, NativeTransport.EngineName is not null);
         }
+    }
+
+    [Fact]
+    public void Auto_picks_each_operating_systems_engine()
+    {
+        Assert.Equal(NativeEngine.Epoll, PollerFactory.DefaultFor(p => p == OSPlatform.Linux));
+        Assert.Equal(NativeEngine.KqueueMacOS, PollerFactory.DefaultFor(p => p == OSPlatform.OSX));
+        Assert.Equal(NativeEngine.KqueueFreeBsd, PollerFactory.DefaultFor(p => p == OSPlatform.FreeBSD));
+        Assert.Null(PollerFactory.DefaultFor(_ => false));
+
+        Assert.Equal("epoll", PollerFactory.NameOf(NativeEngine.Epoll));
+        Assert.Equal("kqueue", PollerFactory.NameOf(NativeEngine.KqueueMacOS));
+        Assert.Equal("kqueue", PollerFactory.NameOf(NativeEngine.KqueueFreeBsd));
+        Assert.Equal(NativeTransport.EngineName, PollerFactory.NameOf(NativeEngine.Auto));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(NativeEngine.Epoll, PollerFactory.Resolve(NativeEngine.Auto));
+            Assert.IsType<EpollPoller>(PollerFactory.Create(NativeEngine.Auto), exactMatch: true).Dispose();
+        }
+    }
+
+    [Fact]
+    public void The_engine_is_not_bound_from_configuration()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["EchoHost:Native:Engine"] = "KqueueMacOS" })
+            .Build();
+        var options = new NativeTransportOptions();
+        configuration.GetSection("EchoHost:Native").Bind(options);
+        Assert.Equal(NativeEngine.Auto, options.Engine);
     }
 
     [Fact]

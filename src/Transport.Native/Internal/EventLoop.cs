@@ -42,7 +42,7 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     {
         Index = index;
         _logger = logger;
-        _poller = PollerFactory.Create();
+        _poller = PollerFactory.Create(options.Engine);
 
         PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? Inline : ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
