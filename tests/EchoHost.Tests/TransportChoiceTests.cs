@@ -1,7 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using EchoHost.Configuration;
 using EchoHost.Hosting;
+using EchoHost.Metrics;
+using EchoHost.Protocols.Framed;
 using EchoHost.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Tests;
@@ -44,7 +48,9 @@ public class TransportChoiceTests
 
         using var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
-        var reporter = new StartupReporter(settings, new ListeningEndpoints(settings), factory.CreateLogger<StartupReporter>());
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ServiceMetrics(services.GetRequiredService<IMeterFactory>(), settings, new MessageTypeSlots([]));
+        var reporter = new StartupReporter(settings, new ListeningEndpoints(settings), metrics, factory.CreateLogger<StartupReporter>());
         await reporter.StartingAsync(CancellationToken.None);
 
         var entry = Assert.Single(logs.Entries);
