@@ -151,4 +151,37 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
         // State, Recv-Q, Send-Q (the backlog of a listening socket), local address, peer address.
         return int.Parse(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
     }
+
+    [Fact]
+    public async Task Back_pressure_pauses_in_both_directions_are_counted_on_the_transport_meter()
+    {
+        var server = await StartAsync(l => l.Echo());
+        using var pauses = new MeterReader(server.Services, TransportMetrics.MeterName, "echohost.transport.backpressure.pauses");
+        Assert.Equal(0, pauses.Read("direction", "read") + pauses.Read("direction", "write"));
+
+        // A client that sends and never reads: the echo fills its socket (the transport waits to send), then the
+        // handler's flushes wait and the input fills past MaxReadBufferSize (the transport stops reading).
+        var client = await ConnectAsync(server.EndPoint);
+        var (_, stalled) = await SendUntilStalledAsync(client, TestData.Create(32 * 1024 * 1024, seed: 7));
+        Assert.True(stalled, "the client sent everything to a server whose echo it never read");
+
+        Assert.True(pauses.Read("direction", "write") > 0, "no send waited for the peer");
+        Assert.True(pauses.Read("direction", "read") > 0, "reading never stopped for the application");
+    }
+
+    [Fact]
+    public void Accept_errors_are_counted_by_error_name()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new TransportMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var errors = new MeterReader(services, TransportMetrics.MeterName, "echohost.transport.accept.errors");
+
+        metrics.AcceptFailed(Interop.Unix.Sys.EMFILE);
+        metrics.AcceptFailed(Interop.Unix.Sys.EMFILE);
+        metrics.AcceptFailed(0);
+
+        Assert.Equal(2, errors.Read("error", "EMFILE"));
+        Assert.Equal(1, errors.Read("error", TransportMetrics.DescriptorHeadroom));
+        Assert.Equal(0, errors.Read("error", "ENFILE"));
+    }
 }

@@ -52,6 +52,7 @@ internal sealed partial class NativeConnection
                 if (!flush.IsCompleted)
                 {
                     _receivePaused = true;
+                    _loop.Metrics.ReceivePaused();
                     _pendingFlush = flush;
                     flush.GetAwaiter().UnsafeOnCompleted(_onFlushed ??= OnFlushed);
                     return;

@@ -167,6 +167,7 @@ internal sealed partial class NativeConnection
             }
 
             _waitingWritable = true;
+            _loop.Metrics.SendPaused();
             return true;
         }
     }

@@ -81,6 +81,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     _lowOnDescriptors = true;
                     string reason = errno == 0 ? $"within {DescriptorHeadroom.Size} descriptors of the process's limit" : NativeErrors.Describe(errno);
                     NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", reason, backoff);
+                    _sockets[0].Loop.Metrics.AcceptFailed(errno);
 
                     // The pending connections stay in the kernel's queue; retrying at once would spin a core. The
                     // loop wakes the acceptor later (a timer would need a thread, which may not start without
