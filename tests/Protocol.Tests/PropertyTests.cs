@@ -28,7 +28,7 @@ public class PropertyTests
         foreach ((string name, ReadOnlySequence<byte> input) in Shapes.Of(bytes))
         {
             Assert.Equal(FrameReadStatus.Complete, FrameReader.TryRead(input, Frame.DefaultMaxFrameBytes, out Frame frame, out SequencePosition consumed, out _));
-            Assert.True(Offset(input, consumed) == bytes.Length, name);
+            Assert.True(ParserOracle.Offset(input, consumed) == bytes.Length, name);
             Assert.Equal(sample.Kind, frame.Kind);
             Assert.True(frame.HasValidHeader);
             Assert.True(Message.TryParse(frame.Payload, out Message message), name);
@@ -56,7 +56,7 @@ public class PropertyTests
     public void Any_split_of_a_stream_into_chunks_reads_the_same_frames(StreamSample sample)
     {
         byte[] stream = sample.Frames.SelectMany(f => f.Bytes()).ToArray();
-        (List<byte[]> expected, FrameReadStatus expectedEnd) = ReadAll(new ReadOnlySequence<byte>(stream), sample.MaxFrameBytes);
+        (List<byte[]> expected, FrameReadStatus expectedEnd) = ParserOracle.ReadAll(new ReadOnlySequence<byte>(stream), sample.MaxFrameBytes);
 
         // Chunks arrive one after another, as from a socket; the reader sees everything not yet consumed, as
         // a multi-segment sequence, and must ask for more until a frame is whole.
@@ -77,17 +77,17 @@ public class PropertyTests
                 end = FrameReader.TryRead(buffer, sample.MaxFrameBytes, out Frame frame, out SequencePosition consumed, out SequencePosition examined);
                 if (end != FrameReadStatus.Complete)
                 {
-                    Assert.Equal(0, Offset(buffer, consumed));
+                    Assert.Equal(0, ParserOracle.Offset(buffer, consumed));
                     if (end == FrameReadStatus.NeedMoreData)
                     {
-                        Assert.Equal(buffer.Length, Offset(buffer, examined));
+                        Assert.Equal(buffer.Length, ParserOracle.Offset(buffer, examined));
                     }
 
                     break;
                 }
 
-                actual.Add(Describe(frame));
-                consumedOffset += Offset(buffer, consumed);
+                actual.Add(ParserOracle.Describe(frame));
+                consumedOffset += ParserOracle.Offset(buffer, consumed);
                 buffer = buffer.Slice(consumed);
             }
         }
@@ -103,81 +103,9 @@ public class PropertyTests
 
     [Property(MaxTest = 500)]
     public void Random_bytes_never_throw_and_read_the_same_in_any_shape(NoiseSample sample)
-    {
-        (List<byte[]> expected, FrameReadStatus expectedEnd) = ReadAll(new ReadOnlySequence<byte>(sample.Bytes), sample.MaxFrameBytes);
-        (List<byte[]> actual, FrameReadStatus actualEnd) = ReadAll(TestSequences.Split(sample.Bytes, sample.ChunkSizes), sample.MaxFrameBytes);
-        Assert.Equal(expectedEnd, actualEnd);
-        Assert.Equal(expected.Count, actual.Count);
-        for (int i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(expected[i], actual[i]);
-        }
-
-        // The bytes as a payload: same answer as the reference, whatever the shape.
-        AssertParsesLikeReference(sample.Bytes, sample.ChunkSizes);
-    }
+        => ParserOracle.AssertAnyInputBehaves(sample.Bytes, sample.ChunkSizes, sample.MaxFrameBytes);
 
     [Property(MaxTest = 1000)]
     public void Edited_messages_parse_exactly_as_the_reference_says(MutatedSample sample)
-        => AssertParsesLikeReference(sample.Payload, sample.ChunkSizes);
-
-    private static void AssertParsesLikeReference(byte[] payload, int[] chunkSizes)
-    {
-        ReferenceParser.Parsed? reference = ReferenceParser.Parse(payload);
-        ReadOnlySequence<byte>[] shapes = [new(payload), TestSequences.Split(payload, chunkSizes), TestSequences.OneBytePerSegment(payload)];
-        foreach (ReadOnlySequence<byte> input in shapes)
-        {
-            bool parsed = Message.TryParse(input, out Message message);
-            Assert.Equal(reference is not null, parsed);
-            if (reference is null)
-            {
-                continue;
-            }
-
-            Assert.Equal(reference.Id, message.Id);
-            Assert.Equal(reference.Type, message.Type);
-            Assert.Equal(reference.Data, message.Data.ToArray());
-            List<(byte[] Key, byte[] Value)> entries = Shapes.Entries(message.Metadata);
-            Assert.Equal(reference.Entries.Count, entries.Count);
-            for (int i = 0; i < entries.Count; i++)
-            {
-                Assert.Equal(reference.Entries[i].Key, entries[i].Key);
-                Assert.Equal(reference.Entries[i].Value, entries[i].Value);
-                Assert.True(message.Metadata.TryGetValue(entries[i].Key, out ReadOnlySequence<byte> value));
-                Assert.Equal(reference.Entries[i].Value, value.ToArray());
-            }
-        }
-    }
-
-    /// <summary>Reads frames until the input runs out or a frame is too large; each frame as header bytes + payload.</summary>
-    private static (List<byte[]> Frames, FrameReadStatus End) ReadAll(ReadOnlySequence<byte> input, int maxFrameBytes)
-    {
-        var frames = new List<byte[]>();
-        while (true)
-        {
-            FrameReadStatus status = FrameReader.TryRead(input, maxFrameBytes, out Frame frame, out SequencePosition consumed, out _);
-            if (status != FrameReadStatus.Complete)
-            {
-                return (frames, status);
-            }
-
-            frames.Add(Describe(frame));
-            if (Message.TryParse(frame.Payload, out Message message))
-            {
-                // Parsing in place (possibly multi-segment) agrees with parsing a contiguous copy.
-                Assert.True(Message.TryParse(new ReadOnlySequence<byte>(frame.Payload.ToArray()), out Message copy));
-                Assert.Equal(copy.Id, message.Id);
-                Assert.Equal(copy.Data.ToArray(), message.Data.ToArray());
-            }
-
-            input = input.Slice(consumed);
-        }
-    }
-
-    /// <summary>Bytes from the start of <paramref name="sequence"/> to <paramref name="position"/>.</summary>
-    /// <remarks>Not GetOffset: for a slice of a multi-segment sequence it counts from the first segment, not the slice.</remarks>
-    private static long Offset(ReadOnlySequence<byte> sequence, SequencePosition position) => sequence.Slice(sequence.Start, position).Length;
-
-    private static byte[] Describe(Frame frame)
-        => [frame.RawKind, frame.Flags, (byte)(frame.Reserved >> 8), (byte)frame.Reserved, .. frame.Payload.ToArray()];
+        => ParserOracle.AssertParsesLikeReference(sample.Payload, sample.ChunkSizes);
 }
