@@ -20,17 +20,20 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var transport = settings.Transport;
+
+        // A name, not the enum: structured sinks would render an enum as a quoted JSON string.
+        var name = transport.Kind == TransportKind.Native ? "Native" : "Sockets";
         if (transport.Kind == TransportKind.Sockets && transport.Configured == "Auto")
         {
             LogNoNativeEngine(logger, RuntimeInformation.OSDescription);
         }
         else if (transport.Engine is null)
         {
-            LogTransport(logger, transport.Kind, transport.Configured);
+            LogTransport(logger, name, transport.Configured);
         }
         else
         {
-            LogTransportWithEngine(logger, transport.Kind, transport.Engine, transport.Configured);
+            LogTransportWithEngine(logger, name, transport.Engine, transport.Configured);
         }
 
         return Task.CompletedTask;
@@ -74,10 +77,10 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
         LogShutdownTimedOut(logger, settings.ShutdownTimeout, metrics.Endpoints.Sum(endpoint => endpoint.Read().Connections.Active));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Using the {Transport} transport (EchoHost:Transport is {Configured})")]
-    private static partial void LogTransport(ILogger logger, TransportKind transport, string configured);
+    private static partial void LogTransport(ILogger logger, string transport, string configured);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Using the {Transport} transport with the {Engine} engine (EchoHost:Transport is {Configured})")]
-    private static partial void LogTransportWithEngine(ILogger logger, TransportKind transport, string engine, string configured);
+    private static partial void LogTransportWithEngine(ILogger logger, string transport, string engine, string configured);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Using the Sockets transport: the native transport has no engine on {OperatingSystem} (EchoHost:Transport is Auto)")]
     private static partial void LogNoNativeEngine(ILogger logger, string operatingSystem);

@@ -96,6 +96,8 @@ internal sealed class FrameDispatcher(
         {
             if (!handler.TryHandle(new FramedRequest(message), response))
             {
+                // The asynchronous path times the request from its start.
+                started = 0;
                 return false;
             }
 
