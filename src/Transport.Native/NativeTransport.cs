@@ -4,8 +4,8 @@ namespace EchoHost.Transport.Native;
 public static class NativeTransport
 {
     /// <summary>True where this operating system has an engine of the native transport.</summary>
-    public static bool IsSupported => OperatingSystem.IsLinux();
+    public static bool IsSupported => OperatingSystem.IsLinux() || OperatingSystem.IsWindows();
 
-    /// <summary>The engine that runs here (<c>epoll</c>), or null where none does.</summary>
-    public static string? EngineName => IsSupported ? "epoll" : null;
+    /// <summary>The engine that runs here (<c>epoll</c>, <c>iocp</c>), or null where none does.</summary>
+    public static string? EngineName => OperatingSystem.IsWindows() ? "iocp" : OperatingSystem.IsLinux() ? "epoll" : null;
 }

@@ -13,7 +13,7 @@ namespace EchoHost.Transport.Native.Internal;
 /// is readable (<c>Receive</c>), writes when the application flushes or the socket drains (<c>Send</c>), and closes
 /// when the application disposes or aborts it (<c>Close</c>). The application sees a pair of pipes.
 /// </summary>
-internal sealed partial class NativeConnection : ConnectionContext, IEventHandler
+internal sealed partial class NativeConnection : TransportConnection, IEventHandler
 {
     private readonly EventLoop _loop;
     private readonly ILogger _logger;
@@ -55,8 +55,6 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
         get => _connectionId ??= ConnectionIds.Format(_id);
         set => _connectionId = value;
     }
-
-    public override IFeatureCollection Features => this;
 
     public override IDictionary<object, object?> Items
     {
@@ -110,9 +108,9 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
         }
     }
 
-    public MemoryPool<byte> MemoryPool { get; }
+    public override MemoryPool<byte> MemoryPool { get; }
 
-    public nint Handle => _fd;
+    public override nint Handle => _fd;
 
     /// <summary>Hands the connection to its loop, which registers it and starts sending what the application writes.</summary>
     public void Start() => _loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), this);

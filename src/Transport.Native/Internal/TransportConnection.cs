@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -6,14 +7,22 @@ using Microsoft.AspNetCore.Http.Features;
 namespace EchoHost.Transport.Native.Internal;
 
 /// <summary>
-/// The connection is its own feature collection: the features a transport owes Kestrel are the connection itself, and
-/// whatever Kestrel or middleware add goes in a small list, so a connection allocates no dictionary.
+/// A connection of any engine. It is its own feature collection: the features a transport owes Kestrel are the
+/// connection itself, and whatever Kestrel or middleware add goes in a small list, so a connection allocates no
+/// dictionary.
 /// </summary>
-internal sealed partial class NativeConnection : IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
+internal abstract class TransportConnection : ConnectionContext, IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
     IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, INativeHandleFeature
 {
     private List<KeyValuePair<Type, object>>? _addedFeatures;
     private int _featureRevision;
+
+    public override IFeatureCollection Features => this;
+
+    public abstract MemoryPool<byte> MemoryPool { get; }
+
+    /// <summary>The socket's descriptor (Unix) or handle (Windows).</summary>
+    public abstract nint Handle { get; }
 
     bool IFeatureCollection.IsReadOnly => false;
 
