@@ -6,10 +6,12 @@ cd "$(dirname "$0")"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-# Tools the end-to-end tests run: prlimit (util-linux) and kill (procps).
+# Tools the end-to-end tests run: prlimit (util-linux), kill (procps), and Wine (wine, wine64), which runs the
+# service's Windows build to test the native transport's IOCP engine.
 missing=()
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
+{ command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

@@ -147,6 +147,24 @@ public class WineConformanceTests(WineEchoHost wine)
     }
 
     [Fact]
+    public async Task Dual_mode_and_ipv6_loopback_listeners_accept_their_families()
+    {
+        await using var process = await wine.StartAsync("--EchoHost:Endpoints:echo:Url=tcp://[::]:0", "--EchoHost:Endpoints:framed:Url=tcp://[::1]:0");
+        var dualPort = ((IPEndPoint)await process.EndPointAsync("echo")).Port;
+        var ipv6 = await process.EndPointAsync("framed");
+
+        foreach (var endPoint in new[] { new IPEndPoint(IPAddress.Loopback, dualPort), new IPEndPoint(IPAddress.IPv6Loopback, dualPort) })
+        {
+            var payload = Loopback.Payload(3000, dualPort % 100);
+            Assert.Equal(payload, await Loopback.EchoAsync(endPoint, payload));
+        }
+
+        using var socket = await Loopback.ConnectAsync(ipv6);
+        await Loopback.SendAllAsync(socket, Request(9, MessageTypes.Echo, [9]));
+        Assert.Equal(9UL, (await ReadResponseAsync(socket)).Id);
+    }
+
+    [Fact]
     public async Task Http_endpoint_answers_healthz()
     {
         var address = (await (await wine.SharedAsync()).WaitForEndpointsAsync("http"))["http"];

@@ -52,10 +52,13 @@ public sealed class WineEchoHost : IAsyncLifetime
         }
     }
 
-    /// <summary>Starts an instance of its own (for a test that stops it) with the native transport on loopback and port 0.</summary>
-    internal async Task<EchoHostProcess> StartAsync()
+    /// <summary>
+    /// Starts an instance of its own (for a test that stops it, or listens elsewhere) with the native transport on
+    /// loopback and port 0, and <paramref name="more"/> arguments, which override those.
+    /// </summary>
+    internal async Task<EchoHostProcess> StartAsync(params string[] more)
     {
-        var process = EchoHostProcess.StartCommand(_wine!, [Executable, .. EchoHostProcess.LoopbackArguments("Native")], WineEnvironment());
+        var process = EchoHostProcess.StartCommand(_wine!, [Executable, .. EchoHostProcess.LoopbackArguments("Native", more)], WineEnvironment());
         lock (_gate)
         {
             _processes.Add(process);
