@@ -211,6 +211,30 @@ public class WineConformanceTests(WineEchoHost wine)
     }
 
     [Fact]
+    public async Task A_frame_too_large_is_answered_then_the_server_closes_while_its_receive_is_outstanding()
+    {
+        var endPoint = await EndPointAsync("framed");
+        using var socket = await Loopback.ConnectAsync(endPoint);
+        var header = new byte[Frame.HeaderSize];
+        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)Frame.DefaultMaxFrameBytes + 1);
+        header[4] = (byte)FrameKind.Request;
+
+        await Loopback.SendAllAsync(socket, header);
+
+        var (kind, payload) = await ReadFrameAsync(socket);
+        Assert.Equal(FrameKind.Error, kind);
+        Assert.True(Message.TryParse(new ReadOnlySequence<byte>(payload), out var error));
+        Assert.True(error.Metadata.TryGetValue("code"u8, out var code));
+        Assert.Equal(ErrorCodes.FrameTooLarge, Encoding.ASCII.GetString(code.ToArray()));
+        Assert.True(await Loopback.WaitForCloseAsync(socket));
+
+        // The listener and the other connections go on.
+        using var next = await Loopback.ConnectAsync(endPoint);
+        await Loopback.SendAllAsync(next, Request(11, MessageTypes.Echo, [11]));
+        Assert.Equal(11UL, (await ReadResponseAsync(next)).Id);
+    }
+
+    [Fact]
     public async Task Ctrl_c_sends_go_away_on_open_framed_connections_and_the_service_exits_cleanly()
     {
         await using var process = await wine.StartAsync();
