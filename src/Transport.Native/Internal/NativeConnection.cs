@@ -18,13 +18,7 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
     private readonly EventLoop _loop;
     private readonly ILogger _logger;
     private readonly int _fd;
-    private readonly long _id;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
 
-    private IDuplexPipe _transport;
-    private string? _connectionId;
-    private IDictionary<object, object?>? _items;
     private ulong _token;
 
     // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
@@ -36,36 +30,15 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
     private bool _remoteResolved;
 
     public NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, MemoryPool<byte> memoryPool, ILogger logger)
+        : base(loop.InputOptions, loop.OutputOptions)
     {
         _fd = fd;
         _loop = loop;
         _logger = logger;
-        _id = ConnectionIds.Next();
         _listenEndPoint = listenEndPoint;
         peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
         MemoryPool = memoryPool;
-        _input = new Pipe(loop.InputOptions);
-        _output = new Pipe(loop.OutputOptions);
-        _transport = new DuplexPipe(_input.Reader, _output.Writer);
         _onOutputReadable = OnOutputReadable;
-    }
-
-    public override string ConnectionId
-    {
-        get => _connectionId ??= ConnectionIds.Format(_id);
-        set => _connectionId = value;
-    }
-
-    public override IDictionary<object, object?> Items
-    {
-        get => _items ??= new ConnectionItems();
-        set => _items = value;
-    }
-
-    public override IDuplexPipe Transport
-    {
-        get => _transport;
-        set => _transport = value;
     }
 
     public override EndPoint? LocalEndPoint
@@ -165,12 +138,5 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
         }
 
         return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? _listenEndPoint;
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

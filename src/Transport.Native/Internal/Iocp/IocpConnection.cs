@@ -16,16 +16,9 @@ namespace EchoHost.Transport.Native.Internal.Iocp;
 internal sealed partial class IocpConnection : TransportConnection
 {
     private readonly nint _socket;
-    private readonly long _id;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
 
     // Guards the socket's life: calls are made, and the socket closed, only under it.
     private readonly Lock _gate = new();
-
-    private IDuplexPipe _transport;
-    private string? _connectionId;
-    private IDictionary<object, object?>? _items;
 
     // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
     private readonly EndPoint _listenEndPoint;
@@ -38,39 +31,18 @@ internal sealed partial class IocpConnection : TransportConnection
     private bool _remoteResolved;
 
     public IocpConnection(nint socket, CompletionEngine engine, EndPoint listenEndPoint, AddressFamily family, ReadOnlySpan<byte> peerAddress)
+        : base(engine.InputOptions, engine.OutputOptions)
     {
         _socket = socket;
-        _id = ConnectionIds.Next();
         _listenEndPoint = listenEndPoint;
         _family = family;
         _peerAddressLength = Math.Min(peerAddress.Length, SockAddr.BufferSize);
         peerAddress[.._peerAddressLength].CopyTo(_peerAddress);
         MemoryPool = engine.MemoryPool;
-        _input = new Pipe(engine.InputOptions);
-        _output = new Pipe(engine.OutputOptions);
-        _transport = new DuplexPipe(_input.Reader, _output.Writer);
         _receive = new ReceiveOperation(this);
         _send = new SendOperation(this);
         _onFlushed = OnFlushed;
         _onOutputReadable = OnOutputReadable;
-    }
-
-    public override string ConnectionId
-    {
-        get => _connectionId ??= ConnectionIds.Format(_id);
-        set => _connectionId = value;
-    }
-
-    public override IDictionary<object, object?> Items
-    {
-        get => _items ??= new ConnectionItems();
-        set => _items = value;
-    }
-
-    public override IDuplexPipe Transport
-    {
-        get => _transport;
-        set => _transport = value;
     }
 
     public override EndPoint? LocalEndPoint
@@ -161,11 +133,4 @@ internal sealed partial class IocpConnection : TransportConnection
 
     private static readonly IPEndPoint s_ipv4Template = new(IPAddress.Any, 0);
     private static readonly IPEndPoint s_ipv6Template = new(IPAddress.IPv6Any, 0);
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }
