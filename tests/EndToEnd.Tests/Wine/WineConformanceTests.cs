@@ -235,21 +235,38 @@ public class WineConformanceTests(WineEchoHost wine)
     }
 
     [Fact]
-    public async Task Ctrl_c_sends_go_away_on_open_framed_connections_and_the_service_exits_cleanly()
+    public async Task Ctrl_c_sends_go_away_closes_every_connection_and_the_service_exits_cleanly()
     {
-        await using var process = await wine.StartAsync();
-        using var socket = await Loopback.ConnectAsync(await process.EndPointAsync("framed"));
-        await Loopback.SendAllAsync(socket, Request(7, MessageTypes.Echo, [1, 2, 3]));
-        Assert.Equal(7UL, (await ReadResponseAsync(socket)).Id);
+        // Kestrel's debug log says when a connection has not finished closing (its transport's disposal included) by
+        // the end of the shutdown timeout.
+        await using var process = await wine.StartAsync("--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug");
+        using var framed = await Loopback.ConnectAsync(await process.EndPointAsync("framed"));
+        await Loopback.SendAllAsync(framed, Request(7, MessageTypes.Echo, [1, 2, 3]));
+        Assert.Equal(7UL, (await ReadResponseAsync(framed)).Id);
+        var echoEndPoint = await process.EndPointAsync("echo");
+        var idle = new List<Socket>();
+        for (var i = 0; i < 3; i++)
+        {
+            idle.Add(await Loopback.ConnectAsync(echoEndPoint));
+            await AssertEchoesAsync(idle[i], Loopback.Payload(10, i));
+        }
 
         // Wine turns SIGINT into the console's Ctrl+C event, which the Windows build stops on.
         process.Interrupt();
 
-        var (kind, reason) = await ReadFrameAsync(socket);
+        var (kind, reason) = await ReadFrameAsync(framed);
         Assert.Equal(FrameKind.GoAway, kind);
         Assert.Equal("server shutting down", Encoding.UTF8.GetString(reason));
-        Assert.True(await Loopback.WaitForCloseAsync(socket));
+        Assert.True(await Loopback.WaitForCloseAsync(framed));
+        foreach (var socket in idle)
+        {
+            Assert.True(await Loopback.WaitForCloseAsync(socket));
+            socket.Dispose();
+        }
+
         Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.DoesNotContain("failed to close gracefully", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("failed to abort", process.Output, StringComparison.Ordinal);
     }
 
     private static async Task AssertEchoesAsync(Socket socket, byte[] payload)
