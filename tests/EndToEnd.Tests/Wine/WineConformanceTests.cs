@@ -127,13 +127,7 @@ public class WineConformanceTests(WineEchoHost wine)
             }
         });
 
-        // Wait until sending stalls (no progress for a second), bounded.
-        long last = -1;
-        for (var i = 0; i < 60 && !sending.IsCompleted && Interlocked.Read(ref sent) != last; i++)
-        {
-            last = Interlocked.Read(ref sent);
-            await Task.Delay(1000);
-        }
+        await WaitUntilStalledAsync(() => Interlocked.Read(ref sent));
 
         Assert.False(sending.IsCompleted, "the client sent all of its payload though it read nothing: the server did not push back");
         Assert.True(Interlocked.Read(ref sent) < payload.Length);
@@ -267,6 +261,77 @@ public class WineConformanceTests(WineEchoHost wine)
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.DoesNotContain("failed to close gracefully", process.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("failed to abort", process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_connection_that_cannot_drain_is_aborted_at_shutdown_with_its_send_outstanding()
+    {
+        // A client that sends and never reads: the server's send to it waits, and its graceful close cannot finish.
+        // When the host's shutdown timeout has passed, Kestrel aborts it: RST, the outstanding send cancelled.
+        await using var process = await wine.StartAsync("--shutdownTimeoutSeconds=2", "--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug");
+        using var stuck = await Loopback.ConnectAsync(await process.EndPointAsync("echo"));
+        using var stop = new CancellationTokenSource();
+        long sent = 0;
+        var sending = Task.Run(async () =>
+        {
+            var chunk = Loopback.Payload(256 * 1024, 6);
+            try
+            {
+                // Bounded: far more than every buffer on the way, and the server stops taking it long before.
+                for (var i = 0; i < 1024; i++)
+                {
+                    Interlocked.Add(ref sent, await stuck.SendAsync(chunk, SocketFlags.None, stop.Token));
+                }
+            }
+            catch (SocketException ex)
+            {
+                return ex.SocketErrorCode;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return SocketError.Success;
+        });
+        await WaitUntilStalledAsync(() => Interlocked.Read(ref sent));
+        Assert.False(sending.IsCompleted, "the client sent everything though it read nothing");
+        using var other = await Loopback.ConnectAsync(await process.EndPointAsync("echo"));
+        await AssertEchoesAsync(other, Loopback.Payload(1000, 7));
+
+        process.Interrupt();
+
+        // The stuck client reads only once the service has exited: reading earlier would let the send drain.
+        Assert.True(await Loopback.WaitForCloseAsync(other));
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.Contains("failed to close gracefully", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("failed to abort", process.Output, StringComparison.Ordinal);
+
+        // Then the reset reaches the client's blocked send, or else its read. (It proves less than the log: closing a socket
+        // with unread input resets it too.)
+        var readError = SocketError.Success;
+        try
+        {
+            await Loopback.ReadToEndAsync(stuck);
+        }
+        catch (SocketException ex)
+        {
+            readError = ex.SocketErrorCode;
+        }
+
+        await stop.CancelAsync();
+        var sendError = await sending;
+        Assert.True(sendError == SocketError.ConnectionReset || readError == SocketError.ConnectionReset, $"send: {sendError}, read: {readError}");
+    }
+
+    /// <summary>Waits until <paramref name="progress"/> has not moved for a second, at most a minute.</summary>
+    private static async Task WaitUntilStalledAsync(Func<long> progress)
+    {
+        long last = -1;
+        for (var i = 0; i < 60 && progress() != last; i++)
+        {
+            last = progress();
+            await Task.Delay(1000);
+        }
     }
 
     private static async Task AssertEchoesAsync(Socket socket, byte[] payload)
