@@ -9,11 +9,11 @@ internal sealed partial class IocpConnection
 {
     private readonly ReceiveOperation _receive;
     private readonly Action _onFlushed;
-    private ValueTask<FlushResult> _pendingFlush;
-    private MemoryHandle _receivePin;
 
     // State of the receiving side, touched only by whoever drives it: the thread that issued the call, its
-    // completion, or the continuation of a flush that waited for the application.
+    // completion, or the continuation of a flush that waited for the application. A length of 0 is a probe.
+    private ValueTask<FlushResult> _pendingFlush;
+    private MemoryHandle _receivePin;
     private int _receiveLength;
 
     /// <summary>
@@ -145,7 +145,8 @@ internal sealed partial class IocpConnection
             return false;
         }
 
-        return OnFlushResult(flush.GetAwaiter().GetResult(), received, out probe);
+        probe = received < _receiveLength;
+        return ReceivesAfterFlush(flush.GetAwaiter().GetResult());
     }
 
     private void OnFlushed()
@@ -164,8 +165,8 @@ internal sealed partial class IocpConnection
             return;
         }
 
-        // The last receive filled its buffer, as far as anyone knows: a probe finds out cheaply either way.
-        if (OnFlushResult(result, 0, out _))
+        // Whether or not the socket has more, a probe finds out without holding a buffer.
+        if (ReceivesAfterFlush(result))
         {
             Receive(probe: true);
         }
@@ -173,9 +174,9 @@ internal sealed partial class IocpConnection
         ReleaseWhenIdle();
     }
 
-    private bool OnFlushResult(FlushResult result, uint received, out bool probe)
+    /// <summary>True when receiving goes on after a flush into the input pipe; otherwise the input has been completed.</summary>
+    private bool ReceivesAfterFlush(FlushResult result)
     {
-        probe = received < _receiveLength;
         if (result.IsCompleted)
         {
             // The application has stopped reading.

@@ -128,8 +128,6 @@ internal sealed class IocpListener : IConnectionListener
 
     public ValueTask DisposeAsync() => UnbindAsync();
 
-    internal void OnAcceptCompleted(AcceptOperation operation, int error) => OnAccepted(operation, error);
-
     /// <summary>Issues <paramref name="operation"/> with a new socket, or frees it when the listener is gone.</summary>
     private unsafe void Issue(AcceptOperation operation)
     {
@@ -158,10 +156,11 @@ internal sealed class IocpListener : IConnectionListener
             }
         }
 
-        OnAccepted(operation, error);
+        OnAcceptCompleted(operation, error);
     }
 
-    private void OnAccepted(AcceptOperation operation, int error)
+    /// <summary>Queues an accepted connection for Kestrel, or issues the operation again after a failure.</summary>
+    internal void OnAcceptCompleted(AcceptOperation operation, int error)
     {
         if (error == 0)
         {
@@ -192,8 +191,8 @@ internal sealed class IocpListener : IConnectionListener
             return;
         }
 
-        // A client that reset before it was accepted, or a socket that could not be made: log, and try again later
-        // rather than at once, in case the failure lasts.
+        // A client that reset before it was accepted: accept again at once. A socket that could not be made: again
+        // after a pause, in case the shortage lasts.
         NativeLog.AcceptedConnectionFailed(_logger, EndPoint.ToString() ?? "", ((SocketError)error).ToString());
         _ = Task.Delay(error == (int)SocketError.ConnectionReset ? 0 : 100).ContinueWith(
             static (_, state) =>
