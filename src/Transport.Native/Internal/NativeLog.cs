@@ -24,4 +24,7 @@ internal static partial class NativeLog
 
     [LoggerMessage(22, LogLevel.Debug, "Accepting on {EndPoint}: a connection failed before it was accepted ({Reason}); accepting goes on.")]
     public static partial void AcceptedConnectionFailed(ILogger logger, string endPoint, string reason);
+
+    [LoggerMessage(23, LogLevel.Debug, "Native transport IOCP: calls that succeed at once queue no completion: {SkipsCompletionOnSuccess} (false when a layered Winsock provider is installed).")]
+    public static partial void CompletionModes(ILogger logger, bool skipsCompletionOnSuccess);
 }

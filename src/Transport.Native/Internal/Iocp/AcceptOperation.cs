@@ -15,7 +15,7 @@ internal sealed unsafe class AcceptOperation(IocpListener listener) : IocpOperat
     /// <summary>The socket the next connection is accepted into; <see cref="WinSockConstants.InvalidSocket"/> between uses.</summary>
     public nint Socket { get; set; } = WinSockConstants.InvalidSocket;
 
-    /// <summary>Issues the accept; returns 0 (done at once), ERROR_IO_PENDING, or the error.</summary>
+    /// <summary>Issues the accept; returns 0 (done), ERROR_IO_PENDING, or the error.</summary>
     public int Issue(delegate* unmanaged<nint, nint, void*, uint, uint, uint, uint*, NativeOverlapped*, int> acceptEx, nint listenSocket)
     {
         Reset();

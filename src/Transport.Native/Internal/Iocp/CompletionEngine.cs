@@ -20,6 +20,7 @@ internal sealed unsafe class CompletionEngine : IDisposable
     private readonly nint _port;
     private readonly Thread[] _threads;
     private readonly ILogger _logger;
+    private readonly Lazy<bool> _skipsCompletionOnSuccess;
     private bool _disposed;
 
     public CompletionEngine(NativeTransportOptions options, ILogger logger)
@@ -32,6 +33,14 @@ internal sealed unsafe class CompletionEngine : IDisposable
         }
 
         NoDelay = options.NoDelay;
+
+        // Read at the first association, once the listening socket has started Winsock.
+        _skipsCompletionOnSuccess = new Lazy<bool>(() =>
+        {
+            bool skips = IfsProviders.AllTcpProvidersAreIfs();
+            NativeLog.CompletionModes(logger, skips);
+            return skips;
+        });
         MemoryPool = new BlockMemoryPool();
         PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
@@ -68,8 +77,15 @@ internal sealed unsafe class CompletionEngine : IDisposable
     public PipeOptions OutputOptions { get; }
 
     /// <summary>
-    /// Sends the completions of <paramref name="socket"/> to the port. A completion of a call that succeeds at once
-    /// is not queued (the caller goes on with its result), and no event is set on the handle. Returns 0 or the error.
+    /// False when a call that succeeds at once still queues its completion: the caller must then wait for it as for a
+    /// pending call. Known after the first <see cref="Associate"/>.
+    /// </summary>
+    public bool SkipsCompletionOnSuccess => _skipsCompletionOnSuccess.Value;
+
+    /// <summary>
+    /// Sends the completions of <paramref name="socket"/> to the port. Where Winsock allows it, a call that succeeds at
+    /// once queues no completion (the caller goes on with its result), and no event is set on the handle. Returns 0 or
+    /// the error.
     /// </summary>
     public int Associate(nint socket)
     {
@@ -78,10 +94,14 @@ internal sealed unsafe class CompletionEngine : IDisposable
             return Marshal.GetLastPInvokeError();
         }
 
-        return Kernel32.SetFileCompletionNotificationModes(socket, Win32Constants.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | Win32Constants.FILE_SKIP_SET_EVENT_ON_HANDLE) == 0
-            ? Marshal.GetLastPInvokeError()
-            : 0;
+        byte modes = SkipsCompletionOnSuccess
+            ? (byte)(Win32Constants.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | Win32Constants.FILE_SKIP_SET_EVENT_ON_HANDLE)
+            : Win32Constants.FILE_SKIP_SET_EVENT_ON_HANDLE;
+        return Kernel32.SetFileCompletionNotificationModes(socket, modes) == 0 ? Marshal.GetLastPInvokeError() : 0;
     }
+
+    /// <summary>Whether a call that returned <paramref name="error"/> (0: success) will report through the port.</summary>
+    public bool CompletesLater(int error) => error == Win32Constants.ERROR_IO_PENDING || (error == 0 && !SkipsCompletionOnSuccess);
 
     /// <summary>Stops the threads (after the completions queued before) and closes the port.</summary>
     public void Dispose()

@@ -76,21 +76,16 @@ internal sealed partial class IocpConnection
             _receive.Reset();
             uint flags = 0;
             uint bytes;
-            if (WinSock.WSARecv(_socket, buffer, 1, &bytes, &flags, _receive.Overlapped, 0) == 0)
-            {
-                // Done at once: with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS no completion is queued.
-                received = bytes;
-                return 0;
-            }
-
-            int error = Marshal.GetLastPInvokeError();
-            if (error == Win32Constants.ERROR_IO_PENDING)
+            int error = WinSock.WSARecv(_socket, buffer, 1, &bytes, &flags, _receive.Overlapped, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (_engine.CompletesLater(error))
             {
                 pending = true;
                 _receivePending = true;
                 return 0;
             }
 
+            // Done at once, and no completion queued (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): the result is here.
+            received = bytes;
             return error;
         }
     }

@@ -117,7 +117,7 @@ internal sealed partial class IocpConnection
         {
             // Once closed, the operation's memory may be freed: nothing of it is touched.
             error = _closed ? IocpErrors.Aborted : IssueSend(buffer, result.IsCompleted, &sent);
-            if (error == Win32Constants.ERROR_IO_PENDING)
+            if (_engine.CompletesLater(error))
             {
                 _sendPending = true;
                 return false;
@@ -127,7 +127,7 @@ internal sealed partial class IocpConnection
         return OnSent(error, sent);
     }
 
-    /// <summary>Pins the segments and issues the gather send; returns 0, ERROR_IO_PENDING or the error. Under the gate.</summary>
+    /// <summary>Pins the segments and issues the gather send; returns 0 or the error (ERROR_IO_PENDING included). Under the gate.</summary>
     private unsafe int IssueSend(in ReadOnlySequence<byte> buffer, bool isLast, uint* sent)
     {
         WsaBuf* buffers = _send.Buffers;

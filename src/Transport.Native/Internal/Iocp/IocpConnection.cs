@@ -16,6 +16,7 @@ namespace EchoHost.Transport.Native.Internal.Iocp;
 internal sealed partial class IocpConnection : TransportConnection
 {
     private readonly nint _socket;
+    private readonly CompletionEngine _engine;
 
     // Guards the socket's life: calls are made, and the socket closed, only under it.
     private readonly Lock _gate = new();
@@ -34,6 +35,7 @@ internal sealed partial class IocpConnection : TransportConnection
         : base(engine.InputOptions, engine.OutputOptions)
     {
         _socket = socket;
+        _engine = engine;
         _listenEndPoint = listenEndPoint;
         _family = family;
         _peerAddressLength = Math.Min(peerAddress.Length, SockAddr.BufferSize);

@@ -149,7 +149,7 @@ internal sealed class IocpListener : IConnectionListener
             else
             {
                 error = operation.Issue(_acceptEx, _listenSocket);
-                if (error == Win32Constants.ERROR_IO_PENDING)
+                if (_engine.CompletesLater(error))
                 {
                     return;
                 }

@@ -35,6 +35,9 @@ internal static unsafe partial class WinSock
     [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(nint socket, int how);
 
+    [LibraryImport(Library, EntryPoint = "WSAEnumProtocolsW", SetLastError = true)]
+    public static partial int WSAEnumProtocols(int* protocols, byte* buffer, uint* bufferLength);
+
     [LibraryImport(Library, EntryPoint = "closesocket", SetLastError = true)]
     public static partial int CloseSocket(nint socket);
 }

@@ -18,6 +18,14 @@ internal static class WinSockConstants
 
     public const uint SIO_GET_EXTENSION_FUNCTION_POINTER = 0xC8000006;
 
+    /// <summary><c>sizeof(WSAPROTOCOL_INFOW)</c>, and where its fields of interest lie.</summary>
+    public const int ProtocolInfoSize = 628;
+    public const int ProtocolInfoServiceFlags1Offset = 0;
+    public const int ProtocolInfoProtocolOffset = 92;
+
+    /// <summary>The provider's sockets are real handles of the kernel's file system (no layered provider in between).</summary>
+    public const uint XP1_IFS_HANDLES = 0x00020000;
+
     /// <summary><c>WSAID_ACCEPTEX</c>.</summary>
     public static readonly Guid AcceptExId = new(0xb5367df1, 0xcbac, 0x11cf, 0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92);
 }
