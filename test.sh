@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-# Tools the tests run: prlimit (util-linux), kill (procps) and python3 (a launcher that plays systemd's journal) for
-# the end-to-end tests, gcc for the transport's.
+# Tools the tests run: prlimit (util-linux), kill (procps), python3 (a launcher that plays systemd's journal) and Wine
+# (wine, wine64, which runs the service's Windows build to test the IOCP engine) for the end-to-end tests, gcc for
+# the transport's.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
@@ -18,6 +19,7 @@ if ! command -v gcc >/dev/null 2>&1; then
 elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
+{ command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

@@ -8,6 +8,9 @@ public static class NativeTransport
     /// <summary>True where this operating system has an engine of the native transport.</summary>
     public static bool IsSupported => EngineName is not null;
 
-    /// <summary>The engine that runs here (<c>epoll</c> on Linux, <c>kqueue</c> on macOS and FreeBSD), or null where none does.</summary>
-    public static string? EngineName { get; } = PollerFactory.NameOf(NativeEngine.Auto);
+    /// <summary>
+    /// The engine that runs here (<c>epoll</c> on Linux, <c>kqueue</c> on macOS and FreeBSD, <c>iocp</c> on Windows), or
+    /// null where none does.
+    /// </summary>
+    public static string? EngineName { get; } = OperatingSystem.IsWindows() ? "iocp" : PollerFactory.NameOf(NativeEngine.Auto);
 }

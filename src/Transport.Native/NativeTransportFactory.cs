@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Transport.Native.Internal;
+using EchoHost.Transport.Native.Internal.Iocp;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     private readonly TransportMetrics _metrics;
     private readonly Lock _gate = new();
     private EventLoopGroup? _loops;
+    private CompletionEngine? _completions;
 
     /// <summary>
     /// Creates the factory; its event loops start with the first bind. With <paramref name="meterFactory"/>, the
@@ -39,6 +41,17 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
             throw new PlatformNotSupportedException($"The native transport has no engine for {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; use the Sockets transport.");
         }
 
+        if (OperatingSystem.IsWindows())
+        {
+            CompletionEngine completions;
+            lock (_gate)
+            {
+                completions = _completions ??= new CompletionEngine(_options, _logger);
+            }
+
+            return new ValueTask<IConnectionListener>(IocpListener.Bind(endpoint, completions, _options, _logger));
+        }
+
         EventLoopGroup loops;
         lock (_gate)
         {
@@ -51,13 +64,15 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     /// <inheritdoc />
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
 
-    /// <summary>Stops the event loops once every listener and connection is gone.</summary>
+    /// <summary>Stops the event loops (or completion threads) once every listener and connection is gone.</summary>
     public ValueTask DisposeAsync()
     {
         lock (_gate)
         {
             _loops?.Dispose();
             _loops = null;
+            _completions?.Dispose();
+            _completions = null;
         }
 
         return ValueTask.CompletedTask;

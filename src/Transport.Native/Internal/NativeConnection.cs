@@ -13,18 +13,12 @@ namespace EchoHost.Transport.Native.Internal;
 /// is readable (<c>Receive</c>), writes when the application flushes or the socket drains (<c>Send</c>), and closes
 /// when the application disposes or aborts it (<c>Close</c>). The application sees a pair of pipes.
 /// </summary>
-internal sealed partial class NativeConnection : ConnectionContext, IEventHandler
+internal sealed partial class NativeConnection : TransportConnection, IEventHandler
 {
     private readonly EventLoop _loop;
     private readonly ILogger _logger;
     private readonly int _fd;
-    private readonly long _id;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
 
-    private IDuplexPipe _transport;
-    private string? _connectionId;
-    private IDictionary<object, object?>? _items;
     private ulong _token;
 
     // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
@@ -36,38 +30,15 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
     private bool _remoteResolved;
 
     public NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, MemoryPool<byte> memoryPool, ILogger logger)
+        : base(loop.InputOptions, loop.OutputOptions)
     {
         _fd = fd;
         _loop = loop;
         _logger = logger;
-        _id = ConnectionIds.Next();
         _listenEndPoint = listenEndPoint;
         peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
         MemoryPool = memoryPool;
-        _input = new Pipe(loop.InputOptions);
-        _output = new Pipe(loop.OutputOptions);
-        _transport = new DuplexPipe(_input.Reader, _output.Writer);
         _onOutputReadable = OnOutputReadable;
-    }
-
-    public override string ConnectionId
-    {
-        get => _connectionId ??= ConnectionIds.Format(_id);
-        set => _connectionId = value;
-    }
-
-    public override IFeatureCollection Features => this;
-
-    public override IDictionary<object, object?> Items
-    {
-        get => _items ??= new ConnectionItems();
-        set => _items = value;
-    }
-
-    public override IDuplexPipe Transport
-    {
-        get => _transport;
-        set => _transport = value;
     }
 
     public override EndPoint? LocalEndPoint
@@ -110,9 +81,9 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
         }
     }
 
-    public MemoryPool<byte> MemoryPool { get; }
+    public override MemoryPool<byte> MemoryPool { get; }
 
-    public nint Handle => _fd;
+    public override nint Handle => _fd;
 
     /// <summary>Hands the connection to its loop, which registers it and starts sending what the application writes.</summary>
     public void Start() => _loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), this);
@@ -167,12 +138,5 @@ internal sealed partial class NativeConnection : ConnectionContext, IEventHandle
         }
 
         return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? _listenEndPoint;
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

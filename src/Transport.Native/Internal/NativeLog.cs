@@ -18,4 +18,13 @@ internal static partial class NativeLog
 
     [LoggerMessage(5, LogLevel.Debug, "Native transport listening on {EndPoint} with {Sockets} socket(s) and {Loops} event loop(s) ({Engine}).")]
     public static partial void Listening(ILogger logger, string endPoint, int sockets, int loops, string engine);
+
+    [LoggerMessage(21, LogLevel.Error, "Native transport IOCP thread {Thread}: waiting for completions failed with error {Error}; it waits again.")]
+    public static partial void CompletionWaitFailed(ILogger logger, int thread, int error);
+
+    [LoggerMessage(22, LogLevel.Debug, "Accepting on {EndPoint}: a connection failed before it was accepted ({Reason}); accepting goes on.")]
+    public static partial void AcceptedConnectionFailed(ILogger logger, string endPoint, string reason);
+
+    [LoggerMessage(23, LogLevel.Debug, "Native transport IOCP: calls that succeed at once queue no completion: {SkipsCompletionOnSuccess} (false when a layered Winsock provider is installed).")]
+    public static partial void CompletionModes(ILogger logger, bool skipsCompletionOnSuccess);
 }

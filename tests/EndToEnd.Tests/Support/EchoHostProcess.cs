@@ -77,29 +77,28 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
         IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null, string? dllPath = null)
     {
         var dotnet = DotnetPath();
+        IEnumerable<string> command = [.. launcher ?? [], dotnet, dllPath ?? DllPath, .. args];
+        return StartCommand(command.First(), command.Skip(1), environment);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="fileName"/> (a build of the service for another platform, or what runs one) with
+    /// <paramref name="arguments"/>, in an environment made as for <see cref="Start"/>.
+    /// </summary>
+    public static EchoHostProcess StartCommand(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var startInfo = new ProcessStartInfo
         {
-            FileName = launcher is { Count: > 0 } ? launcher[0] : dotnet,
+            FileName = fileName,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        if (launcher is { Count: > 0 })
+        foreach (var argument in arguments)
         {
-            foreach (var part in launcher.Skip(1))
-            {
-                startInfo.ArgumentList.Add(part);
-            }
-
-            startInfo.ArgumentList.Add(dotnet);
-        }
-
-        startInfo.ArgumentList.Add(dllPath ?? DllPath);
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
+            startInfo.ArgumentList.Add(argument);
         }
 
         foreach (var key in startInfo.Environment.Keys.Where(k => k.StartsWith("EchoHost", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -122,15 +121,18 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
         return host;
     }
 
+    /// <summary>The arguments that put the service's echo, framed and http endpoints on loopback with port 0, plus <paramref name="more"/>.</summary>
+    public static string[] LoopbackArguments(string transport, params string[] more) =>
+    [
+        $"--EchoHost:Transport={transport}",
+        "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
+        "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
+        "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
+        .. more,
+    ];
+
     /// <summary>Starts the service on loopback with port 0 for its echo, framed and http endpoints, plus <paramref name="more"/>.</summary>
-    public static EchoHostProcess StartOnLoopback(string transport, params string[] more) =>
-        Start([
-            $"--EchoHost:Transport={transport}",
-            "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
-            "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
-            "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
-            .. more,
-        ]);
+    public static EchoHostProcess StartOnLoopback(string transport, params string[] more) => Start(LoopbackArguments(transport, more));
 
     /// <summary>
     /// Waits for the "Endpoint NAME (PROTOCOL) listening on ADDRESS" line of each of <paramref name="names"/> and
@@ -178,13 +180,18 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     public async Task<EndPoint> EndPointAsync(string name) => Loopback.ParseAddress((await WaitForEndpointsAsync(name))[name]);
 
     /// <summary>Sends SIGTERM, as systemd, Docker and Kubernetes stop a service.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends SIGINT, as Ctrl+C in a terminal does (and as Wine turns into a console's Ctrl+C event).</summary>
+    public void Interrupt() => Signal("INT");
+
+    private void Signal(string name)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit();
         if (kill.ExitCode != 0)
         {
-            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with {kill.ExitCode}");
+            throw new InvalidOperationException($"kill -{name} {_process.Id} failed with {kill.ExitCode}");
         }
     }
 
@@ -255,7 +262,7 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
         return path;
     }
 
-    public static string DotnetPath()
+    internal static string DotnetPath()
     {
         // The host that runs these tests runs the service too, whatever dotnet PATH would find.
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -6,14 +8,58 @@ using Microsoft.AspNetCore.Http.Features;
 namespace EchoHost.Transport.Native.Internal;
 
 /// <summary>
-/// The connection is its own feature collection: the features a transport owes Kestrel are the connection itself, and
-/// whatever Kestrel or middleware add goes in a small list, so a connection allocates no dictionary.
+/// A connection of any engine: its id, its pair of pipes, and its features. It is its own feature collection: the features a transport owes Kestrel are the
+/// connection itself, and whatever Kestrel or middleware add goes in a small list, so a connection allocates no
+/// dictionary.
 /// </summary>
-internal sealed partial class NativeConnection : IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
+internal abstract class TransportConnection : ConnectionContext, IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
     IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, INativeHandleFeature
 {
+    /// <summary>From the socket to the application.</summary>
+    protected readonly Pipe _input;
+
+    /// <summary>From the application to the socket.</summary>
+    protected readonly Pipe _output;
+
+    private readonly long _id = ConnectionIds.Next();
     private List<KeyValuePair<Type, object>>? _addedFeatures;
     private int _featureRevision;
+    private IDuplexPipe _transport;
+    private string? _connectionId;
+    private IDictionary<object, object?>? _items;
+
+    /// <summary>Makes the connection's pipes: the application reads the input and writes the output.</summary>
+    protected TransportConnection(PipeOptions inputOptions, PipeOptions outputOptions)
+    {
+        _input = new Pipe(inputOptions);
+        _output = new Pipe(outputOptions);
+        _transport = new DuplexPipe(_input.Reader, _output.Writer);
+    }
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= ConnectionIds.Format(_id);
+        set => _connectionId = value;
+    }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport
+    {
+        get => _transport;
+        set => _transport = value;
+    }
+
+    public override IFeatureCollection Features => this;
+
+    public abstract MemoryPool<byte> MemoryPool { get; }
+
+    /// <summary>The socket's descriptor (Unix) or handle (Windows).</summary>
+    public abstract nint Handle { get; }
 
     bool IFeatureCollection.IsReadOnly => false;
 
@@ -91,4 +137,11 @@ internal sealed partial class NativeConnection : IFeatureCollection, IConnection
     ];
 
     private static bool IsOwnFeature(Type key) => Array.IndexOf(s_ownFeatures, key) >= 0;
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
 }
