@@ -46,7 +46,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
             CompletionEngine completions;
             lock (_gate)
             {
-                completions = _completions ??= new CompletionEngine(_options, _logger);
+                completions = _completions ??= new CompletionEngine(_options, _metrics, _logger);
             }
 
             return new ValueTask<IConnectionListener>(IocpListener.Bind(endpoint, completions, _options, _logger));

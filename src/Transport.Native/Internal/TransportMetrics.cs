@@ -49,13 +49,15 @@ internal sealed class TransportMetrics
     /// <summary>The application had not read what the connection received: reading from the socket stops.</summary>
     public void ReceivePaused() => Interlocked.Increment(ref _receivePauses);
 
-    /// <summary>The socket's send buffer was full: sending waits for the peer to read.</summary>
+    /// <summary>The socket's send buffer was full (IOCP: a send went pending): sending waits for the peer to read.</summary>
     public void SendPaused() => Interlocked.Increment(ref _sendPauses);
 
     /// <summary>An accept failed with <paramref name="errno"/>, or (0) was paused for the descriptor headroom.</summary>
-    public void AcceptFailed(int errno)
+    public void AcceptFailed(int errno) => AcceptFailed(errno == 0 ? DescriptorHeadroom : ErrnoName(errno));
+
+    /// <summary>An accept failed with the error named <paramref name="name"/> (Windows: a <c>SocketError</c> name).</summary>
+    public void AcceptFailed(string name)
     {
-        var name = errno == 0 ? DescriptorHeadroom : ErrnoName(errno);
         lock (_gate)
         {
             _acceptErrors[name] = _acceptErrors.GetValueOrDefault(name) + 1;

@@ -23,9 +23,10 @@ internal sealed unsafe class CompletionEngine : IDisposable
     private readonly Lazy<bool> _skipsCompletionOnSuccess;
     private bool _disposed;
 
-    public CompletionEngine(NativeTransportOptions options, ILogger logger)
+    public CompletionEngine(NativeTransportOptions options, TransportMetrics metrics, ILogger logger)
     {
         _logger = logger;
+        Metrics = metrics;
         _port = Kernel32.CreateIoCompletionPort(-1, 0, 0, 0);
         if (_port == 0)
         {
@@ -63,6 +64,9 @@ internal sealed unsafe class CompletionEngine : IDisposable
             _threads[i].Start(i);
         }
     }
+
+    /// <summary>The transport's counters, which the engine's connections and listeners add to.</summary>
+    public TransportMetrics Metrics { get; }
 
     public int ThreadCount => _threads.Length;
 

@@ -135,6 +135,7 @@ internal sealed partial class IocpConnection
         if (!flush.IsCompleted)
         {
             // The application is behind (the pipe holds MaxReadBufferSize): receive again once it has read half.
+            _engine.Metrics.ReceivePaused();
             _pendingFlush = flush;
             flush.GetAwaiter().UnsafeOnCompleted(_onFlushed);
             return false;

@@ -119,6 +119,8 @@ internal sealed partial class IocpConnection
             error = _closed ? IocpErrors.Aborted : IssueSend(buffer, result.IsCompleted, &sent);
             if (_engine.CompletesLater(error))
             {
+                // Sends complete at once unless the peer is behind reading.
+                _engine.Metrics.SendPaused();
                 _sendPending = true;
                 return false;
             }

@@ -194,6 +194,7 @@ internal sealed class IocpListener : IConnectionListener
         // A client that reset before it was accepted: accept again at once. A socket that could not be made: again
         // after a pause, in case the shortage lasts.
         NativeLog.AcceptedConnectionFailed(_logger, EndPoint.ToString() ?? "", ((SocketError)error).ToString());
+        _engine.Metrics.AcceptFailed(((SocketError)error).ToString());
         _ = Task.Delay(error == (int)SocketError.ConnectionReset ? 0 : 100).ContinueWith(
             static (_, state) =>
             {
