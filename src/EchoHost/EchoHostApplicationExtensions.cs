@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
+using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
@@ -38,6 +39,7 @@ public static class EchoHostApplicationExtensions
             provider => provider.GetRequiredService<ListeningEndpoints>());
         services.AddHostedService<StartupReporter>();
         services.AddHealthChecks();
+        services.AddEchoHostMetrics(builder.Configuration);
 
         // Last, so that every transport registered above is wrapped.
         var bindFailures = new BindFailures();
@@ -52,6 +54,7 @@ public static class EchoHostApplicationExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks("/healthz");
+        app.MapEchoHostMetrics();
         return app;
     }
 }
