@@ -6,10 +6,11 @@ cd "$(dirname "$0")"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-# Tools the end-to-end tests run: prlimit (util-linux) and kill (procps).
+# Tools the tests run: prlimit (util-linux), kill (procps), promtool and the prometheus server (prometheus).
 missing=()
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

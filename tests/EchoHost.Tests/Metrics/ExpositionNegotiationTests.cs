@@ -11,6 +11,7 @@ public class ExpositionNegotiationTests
 
     [Theory]
     [InlineData(PrometheusAccept, "OpenMetrics")]
+    [InlineData("application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "OpenMetrics")]
     [InlineData("application/openmetrics-text; version=1.0.0; charset=utf-8", "OpenMetrics")]
     [InlineData("application/openmetrics-text", "OpenMetrics")]
     [InlineData("application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5", "OpenMetrics")]
