@@ -6,8 +6,10 @@ cd "$(dirname "$0")"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-# Tools the tests run: prlimit (util-linux), kill (procps), promtool and the prometheus server (prometheus).
+# Tools the tests run: prlimit (util-linux), kill (procps), python3 (a launcher that plays systemd's journal),
+# promtool and the prometheus server (prometheus).
 missing=()
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)

@@ -1,11 +1,14 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Metrics;
+using EchoHost.Protocols;
 using EchoHost.Protocols.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -34,11 +37,19 @@ public static class EchoHostApplicationExtensions
         }
 
         services.AddFramedProtocol(settings.Framed);
+        services.AddSingleton<ServiceMetrics>();
+        if (settings.AccessLog)
+        {
+            services.AddSingleton(provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>().CreateLogger(AccessLog.Category)));
+        }
+
+        // Kestrel lets connections finish for this long when the service stops, then aborts those left.
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = settings.ShutdownTimeout);
         services.AddSingleton<ListeningEndpoints>();
         services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(
             provider => provider.GetRequiredService<ListeningEndpoints>());
         services.AddHostedService<StartupReporter>();
-        services.AddHealthChecks();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("endpoints", tags: [ReadinessCheck.Tag]);
         services.AddEchoHostMetrics(builder.Configuration);
 
         // Last, so that every transport registered above is wrapped.
@@ -49,11 +60,15 @@ public static class EchoHostApplicationExtensions
         return builder;
     }
 
-    /// <summary>Maps what the HTTP endpoints serve: <c>GET /healthz</c>.</summary>
+    /// <summary>
+    /// Maps what the HTTP endpoints serve: <c>GET /healthz</c> (the process is alive: it answers) and
+    /// <c>GET /readyz</c> (every endpoint listens and the service is not draining).
+    /// </summary>
     public static WebApplication MapEchoHost(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(ReadinessCheck.Tag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapEchoHostMetrics();
         return app;
     }

@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
+using EchoHost.Logging;
 
 namespace EchoHost;
 
@@ -20,6 +21,13 @@ internal static class Program
         {
             await errors.WriteLineAsync($"EchoHost cannot start: {ex.Message}");
             return ExitCodes.InvalidConfiguration;
+        }
+        catch (Exception ex)
+        {
+            // Before the host exists there is no configured logger: the bootstrap logger says what went wrong.
+            await using var bootstrap = ServiceLogging.CreateBootstrapLogger();
+            bootstrap.Fatal(ex, "EchoHost cannot start");
+            return ExitCodes.StartupFailed;
         }
 
         await using (app)
@@ -60,6 +68,7 @@ internal static class Program
 
         // Added last, so that --port N beats what appsettings.json and the environment say.
         builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
+        ServiceLogging.UseSerilog(builder.Logging, builder.Configuration);
         builder.AddEchoHost();
         configure?.Invoke(builder);
 

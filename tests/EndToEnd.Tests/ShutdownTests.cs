@@ -52,6 +52,6 @@ public partial class ShutdownTests
         Assert.Equal("", process.StandardError);
     }
 
-    [GeneratedRegex(@"\b(fail|crit):")]
+    [GeneratedRegex(@" (ERR|FTL) ")]
     private static partial Regex ErrorLine();
 }

@@ -14,6 +14,15 @@ internal sealed class EchoHostOptions
     /// </summary>
     public string? EchoPort { get; set; }
 
+    /// <summary>
+    /// How long a stopping service (SIGTERM, Ctrl-C) waits for its connections to finish what they read before it
+    /// aborts those left.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>One common-log-format line per message, under the log category <c>EchoHost.AccessLog</c>.</summary>
+    public bool AccessLog { get; set; }
+
     /// <summary>Endpoints by name. Configuration keys are case-insensitive, and so are the names.</summary>
     public Dictionary<string, EndpointOptions> Endpoints { get; } = new(StringComparer.OrdinalIgnoreCase);
 }

@@ -15,11 +15,13 @@ internal sealed class EchoHostSettings
     public const string EchoPortKey = "EchoHost:EchoPort";
     public const string NativeSectionName = "EchoHost:Native";
 
-    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed)
+    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed, EchoHostOptions options)
     {
         Transport = transport;
         Endpoints = endpoints;
         Framed = framed;
+        ShutdownTimeout = options.ShutdownTimeout;
+        AccessLog = options.AccessLog;
     }
 
     public TransportChoice Transport { get; }
@@ -29,6 +31,12 @@ internal sealed class EchoHostSettings
 
     /// <summary>The limits of the framed endpoints (<c>EchoHost:Framed</c>), validated even when none is enabled.</summary>
     public FramedOptions Framed { get; }
+
+    /// <summary><c>EchoHost:ShutdownTimeout</c>: how long a stopping service lets its connections finish.</summary>
+    public TimeSpan ShutdownTimeout { get; }
+
+    /// <summary><c>EchoHost:AccessLog</c>: whether every message gets a common-log-format line.</summary>
+    public bool AccessLog { get; }
 
     /// <summary>Reads and validates configuration for the operating system this runs on.</summary>
     public static EchoHostSettings Load(IConfiguration configuration) =>
@@ -48,6 +56,12 @@ internal sealed class EchoHostSettings
         {
             // The binder's message names the key and the value; it only lacks saying that it stops start-up.
             throw new EchoHostConfigurationException($"Invalid configuration: {ex.Message}", ex);
+        }
+
+        if (options.ShutdownTimeout <= TimeSpan.Zero || options.ShutdownTimeout.TotalMilliseconds >= int.MaxValue)
+        {
+            throw new EchoHostConfigurationException(
+                $"EchoHost:ShutdownTimeout is {options.ShutdownTimeout}; it must be a positive time below 24 days, e.g. 00:00:30");
         }
 
         var transport = TransportChoice.Select(options.Transport, nativeSupported, nativeEngine);
@@ -78,7 +92,7 @@ internal sealed class EchoHostSettings
 
         EnsureDistinctAddresses(endpoints);
         var framed = FramedOptions.Load(configuration);
-        return new EchoHostSettings(transport, endpoints, framed);
+        return new EchoHostSettings(transport, endpoints, framed, options);
     }
 
     private static bool IsEnabled(string name, EndpointOptions endpoint)

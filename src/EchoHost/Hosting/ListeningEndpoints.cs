@@ -29,7 +29,7 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
             Action<ListenOptions> configure = listenOptions =>
             {
                 captured = listenOptions;
-                ProtocolBindings.Apply(listenOptions, endpoint.Protocol);
+                ProtocolBindings.Apply(listenOptions, endpoint);
             };
 
             switch (endpoint.Address)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
+using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
@@ -8,13 +10,32 @@ namespace EchoHost.Protocols;
 
 /// <summary>
 /// Raw TCP echo: copies every byte back, in order, until the peer finishes sending; then returns, and Kestrel
-/// completes the output, which the transport turns into a FIN after what is pending has been sent.
+/// completes the output, which the transport turns into a FIN after what is pending has been sent. One instance serves
+/// one endpoint.
 /// </summary>
-internal sealed partial class EchoConnectionHandler(ILogger<EchoConnectionHandler> logger) : ConnectionHandler
+internal sealed partial class EchoConnectionHandler : ConnectionHandler
 {
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    private readonly ConnectionTracker _tracker;
+    private readonly AccessLog? _accessLog;
+    private readonly ILogger _logger;
+    private readonly Func<ConnectionContext, ConnectionCounters, Task> _serve;
+
+    public EchoConnectionHandler(ConnectionTracker tracker, ILogger<EchoConnectionHandler> logger, AccessLog? accessLog = null)
+    {
+        _tracker = tracker;
+        _accessLog = accessLog;
+        _logger = logger;
+        _serve = ServeAsync;
+    }
+
+    public override Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        return _tracker.TrackAsync(connection, new ConnectionCounters(), _serve);
+    }
+
+    private async Task ServeAsync(ConnectionContext connection, ConnectionCounters counters)
+    {
         var transport = connection.Transport;
 
         // On host shutdown Kestrel asks each connection to close and waits for its handler to return. Cancelling the
@@ -32,31 +53,25 @@ internal sealed partial class EchoConnectionHandler(ILogger<EchoConnectionHandle
 
         try
         {
-            await EchoAsync(transport.Input, transport.Output);
+            await EchoAsync(transport.Input, transport.Output, counters, _accessLog, _accessLog is null ? null : connection.RemoteEndPoint);
         }
         catch (Exception ex) when (ex is IOException or ConnectionAbortedException)
         {
             // A peer that resets its connection (ConnectionResetException is an IOException) or a connection that the
             // server aborted is the normal end of some connections, not an error of the service.
-            LogConnectionEnded(logger, connection.ConnectionId, ex.Message);
+            LogConnectionEnded(_logger, connection.ConnectionId, ex.Message);
         }
     }
 
-    private static async Task EchoAsync(PipeReader input, PipeWriter output)
+    private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, AccessLog? accessLog, EndPoint? remote)
     {
         while (true)
         {
             var result = await input.ReadAsync();
             var buffer = result.Buffer;
-            if (result.IsCanceled)
-            {
-                // Shutdown: stop reading; what is still unread is dropped with the connection.
-                input.AdvanceTo(buffer.Start);
-                return;
-            }
-
             if (!buffer.IsEmpty)
             {
+                counters.BytesReceived += buffer.Length;
                 // Copy into the output pipe's own memory; the input's buffer goes back to the pool on AdvanceTo.
                 if (buffer.IsSingleSegment)
                 {
@@ -72,6 +87,8 @@ internal sealed partial class EchoConnectionHandler(ILogger<EchoConnectionHandle
 
                 // Waiting for the flush is the back-pressure: a peer that does not read stops us reading from it.
                 var flush = await output.FlushAsync();
+                counters.BytesSent += buffer.Length;
+                accessLog?.Write(remote, "ECHO", buffer.Length);
                 input.AdvanceTo(buffer.End);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
@@ -83,9 +100,10 @@ internal sealed partial class EchoConnectionHandler(ILogger<EchoConnectionHandle
                 input.AdvanceTo(buffer.End);
             }
 
-            if (result.IsCompleted)
+            if (result.IsCompleted || result.IsCanceled)
             {
-                // The peer finished sending (FIN) and all it sent has been echoed and flushed.
+                // The peer finished sending (FIN), or the server is shutting down (the read was cancelled): all that
+                // was received has been echoed and flushed.
                 return;
             }
         }

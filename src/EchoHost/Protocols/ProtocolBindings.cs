@@ -1,32 +1,49 @@
 using EchoHost.Configuration;
+using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Protocols;
 
 /// <summary>What serves each protocol on a Kestrel endpoint: the one place that knows which protocols exist.</summary>
 internal static class ProtocolBindings
 {
-    /// <summary>Makes <paramref name="listenOptions"/> speak <paramref name="protocol"/>.</summary>
-    public static void Apply(ListenOptions listenOptions, EndpointProtocol protocol)
+    /// <summary>The log category of connection events (accepted, closed) of every endpoint.</summary>
+    public const string ConnectionsCategory = "EchoHost.Connections";
+
+    /// <summary>Makes <paramref name="listenOptions"/> speak the protocol of <paramref name="endpoint"/>, counting its connections.</summary>
+    public static void Apply(ListenOptions listenOptions, EndpointDefinition endpoint)
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
-        switch (protocol)
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var services = listenOptions.ApplicationServices;
+        var tracker = new ConnectionTracker(
+            services.GetRequiredService<ServiceMetrics>().For(endpoint),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(ConnectionsCategory));
+
+        switch (endpoint.Protocol)
         {
             case EndpointProtocol.Echo:
                 // A connection handler takes the connection before Kestrel's HTTP layer would see it.
-                listenOptions.UseConnectionHandler<EchoConnectionHandler>();
+                listenOptions.Run(ActivatorUtilities.CreateInstance<EchoConnectionHandler>(services, tracker).OnConnectedAsync);
                 break;
             case EndpointProtocol.Http:
                 // Health and metrics are scraped over HTTP/1.1; without TLS there is no negotiation of HTTP/2 anyway.
                 listenOptions.Protocols = HttpProtocols.Http1;
+                listenOptions.Use(next =>
+                {
+                    Func<ConnectionContext, ConnectionCounters, Task> serve = (connection, _) => next(connection);
+                    return connection => tracker.TrackAsync(connection, new ConnectionCounters(), serve);
+                });
                 break;
             case EndpointProtocol.Framed:
-                listenOptions.UseConnectionHandler<FramedConnectionHandler>();
+                listenOptions.Run(ActivatorUtilities.CreateInstance<FramedConnectionHandler>(services, tracker).OnConnectedAsync);
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "Unknown protocol.");
+                throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint.Protocol, "Unknown protocol.");
         }
     }
 }

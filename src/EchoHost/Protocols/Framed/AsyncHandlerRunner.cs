@@ -1,4 +1,5 @@
 using System.Buffers;
+using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,8 @@ internal sealed class AsyncHandlerRunner(
     ResponseWriter writer,
     InFlightRequests inFlight,
     HandlerLimiter limiter,
+    ServiceMetrics metrics,
+    MessageTypeSlots messageTypes,
     FramedOptions options,
     string connectionId,
     ILogger logger,
@@ -75,6 +78,7 @@ internal sealed class AsyncHandlerRunner(
             return Outcome.Abandoned;
         }
 
+        var started = metrics.StartHandlerTiming();
         try
         {
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(connectionLost);
@@ -118,6 +122,7 @@ internal sealed class AsyncHandlerRunner(
             // The slot is held until the request is answered, not until a handler that ignores its token returns: a
             // stuck handler must not take the process's slots with it one by one.
             limiter.Release();
+            metrics.RecordHandlerDuration(started, messageTypes.SlotOf(request.Type));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,10 @@ internal sealed class FrameDispatcher(
     FramedHandlerRegistry registry,
     ResponseWriter writer,
     AsyncHandlerRunner runner,
+    FramedCounters counters,
+    ServiceMetrics metrics,
+    MessageTypeSlots messageTypes,
+    RequestAccessLog? accessLog,
     FramedOptions options,
     string connectionId,
     ILogger logger)
@@ -30,6 +35,7 @@ internal sealed class FrameDispatcher(
 
     public void Dispatch(in Frame frame)
     {
+        counters.CountReceived(frame.Kind);
         // The reader has consumed the whole frame already: "the payload is skipped" needs nothing more.
         if (!frame.HasValidHeader)
         {
@@ -59,6 +65,8 @@ internal sealed class FrameDispatcher(
             return;
         }
 
+        accessLog?.Write(message.Type, payload.Length);
+
         var builtIn = registry.GetBuiltIn(message.Type);
         if (builtIn is not null)
         {
@@ -83,6 +91,7 @@ internal sealed class FrameDispatcher(
     private bool TryHandleNow(FramedHandler handler, in Message message)
     {
         var response = _syncResponse ??= new FramedResponse();
+        var started = metrics.StartHandlerTiming();
         try
         {
             if (!handler.TryHandle(new FramedRequest(message), response))
@@ -111,6 +120,7 @@ internal sealed class FrameDispatcher(
         }
         finally
         {
+            metrics.RecordHandlerDuration(started, messageTypes.SlotOf(message.Type));
             response.Reset();
         }
     }

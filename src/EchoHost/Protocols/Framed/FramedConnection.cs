@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,7 @@ internal sealed class FramedConnection : IDisposable
 
     private readonly ConnectionContext _connection;
     private readonly FramedOptions _options;
-    private readonly FramedStats _stats;
+    private readonly FramedCounters _counters;
     private readonly ILogger _logger;
     private readonly ResponseWriter _writer;
     private readonly InFlightRequests _inFlight;
@@ -34,16 +35,17 @@ internal sealed class FramedConnection : IDisposable
     // The read loop ended with input left unread (GoAway, frame_too_large): the connection must linger before it closes.
     private bool _stoppedReading;
 
-    public FramedConnection(ConnectionContext connection, FramedHandlerRegistry registry, HandlerLimiter limiter, FramedOptions options, FramedStats stats, ILogger logger)
+    public FramedConnection(ConnectionContext connection, FramedCounters counters, FramedConnectionServices services)
     {
         _connection = connection;
-        _options = options;
-        _stats = stats;
-        _logger = logger;
-        _writer = new ResponseWriter(connection.Transport.Output, stats);
-        _inFlight = new InFlightRequests(options.MaxInFlightPerConnection);
-        var runner = new AsyncHandlerRunner(_writer, _inFlight, limiter, options, connection.ConnectionId, logger, _lost.Token);
-        _dispatcher = new FrameDispatcher(registry, _writer, runner, options, connection.ConnectionId, logger);
+        _options = services.Options;
+        _counters = counters;
+        _logger = services.Logger;
+        _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes);
+        _inFlight = new InFlightRequests(_options.MaxInFlightPerConnection);
+        var runner = new AsyncHandlerRunner(_writer, _inFlight, services.Limiter, services.Metrics, services.MessageTypes, _options, connection.ConnectionId, _logger, _lost.Token);
+        var accessLog = services.AccessLog is { } log ? new RequestAccessLog(log, connection.RemoteEndPoint, services.MessageTypes) : null;
+        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, _options, connection.ConnectionId, _logger);
     }
 
     private enum BatchEnd
@@ -64,7 +66,6 @@ internal sealed class FramedConnection : IDisposable
 
     public async Task RunAsync()
     {
-        _stats.ConnectionOpened();
         try
         {
             await ReadLoopAsync(_connection.Transport.Input);
@@ -91,8 +92,6 @@ internal sealed class FramedConnection : IDisposable
             {
                 await LingerAsync();
             }
-
-            _stats.ConnectionClosed();
         }
     }
 
@@ -121,7 +120,7 @@ internal sealed class FramedConnection : IDisposable
             }
 
             var end = ReadFrames(buffer, out var consumed, out var examined);
-            _stats.AddReceived(buffer.Slice(0, consumed).Length);
+            _counters.BytesReceived += buffer.Slice(0, consumed).Length;
             input.AdvanceTo(consumed, examined);
 
             // One flush for the whole batch of answers; waiting for it is the back-pressure on a peer that does not read.

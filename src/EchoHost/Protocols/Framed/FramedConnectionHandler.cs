@@ -1,21 +1,35 @@
+using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Protocols.Framed;
 
-/// <summary>Serves the framed protocol of PROTOCOL.md on a Kestrel endpoint: one <see cref="FramedConnection"/> per connection.</summary>
-internal sealed class FramedConnectionHandler(
-    FramedHandlerRegistry registry,
-    HandlerLimiter limiter,
-    FramedOptions options,
-    FramedStats stats,
-    ILogger<FramedConnectionHandler> logger) : ConnectionHandler
+/// <summary>
+/// Serves the framed protocol of PROTOCOL.md on one endpoint: one <see cref="FramedConnection"/> per connection.
+/// </summary>
+internal sealed class FramedConnectionHandler : ConnectionHandler
 {
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    private readonly ConnectionTracker _tracker;
+    private readonly FramedConnectionServices _services;
+    private readonly Func<ConnectionContext, FramedCounters, Task> _serve;
+
+    public FramedConnectionHandler(ConnectionTracker tracker, FramedConnectionServices services)
+    {
+        _tracker = tracker;
+        _services = services;
+        _serve = ServeAsync;
+    }
+
+    public override Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        using var framed = new FramedConnection(connection, registry, limiter, options, stats, logger);
+        return _tracker.TrackAsync(connection, new FramedCounters(_services.MessageTypes.Names.Length), _serve);
+    }
+
+    private async Task ServeAsync(ConnectionContext connection, FramedCounters counters)
+    {
+        using var framed = new FramedConnection(connection, counters, _services);
 
         // On host shutdown Kestrel asks each connection to close and waits for its handler to return: the connection
         // then sends GoAway and answers what it has read. One registration per connection keeps reads allocation-free.
@@ -24,4 +38,29 @@ internal sealed class FramedConnectionHandler(
 
         await framed.RunAsync();
     }
+}
+
+/// <summary>What every framed connection of the process shares: handlers, limits, counters' meaning, logging.</summary>
+internal sealed class FramedConnectionServices(
+    FramedHandlerRegistry registry,
+    HandlerLimiter limiter,
+    FramedOptions options,
+    ServiceMetrics metrics,
+    MessageTypeSlots messageTypes,
+    ILogger<FramedConnectionHandler> logger,
+    AccessLog? accessLog = null)
+{
+    public FramedHandlerRegistry Registry => registry;
+
+    public HandlerLimiter Limiter => limiter;
+
+    public FramedOptions Options => options;
+
+    public ServiceMetrics Metrics => metrics;
+
+    public MessageTypeSlots MessageTypes => messageTypes;
+
+    public AccessLog? AccessLog => accessLog;
+
+    public ILogger Logger => logger;
 }

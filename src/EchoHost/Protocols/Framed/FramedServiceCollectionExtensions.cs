@@ -63,9 +63,11 @@ public static class FramedServiceCollectionExtensions
     internal static IServiceCollection AddFramedProtocol(this IServiceCollection services, FramedOptions options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<MessageTypeSlots>();
         services.AddSingleton<FramedStats>();
         services.AddSingleton<HandlerLimiter>();
         services.AddSingleton<FramedHandlerRegistry>();
+        services.AddSingleton<FramedConnectionServices>();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EchoHost.Metrics;
 using EchoHost.Protocol;
 using EchoHost.Protocols.Framed.BuiltIn;
 
@@ -10,29 +11,33 @@ namespace EchoHost.Protocols.Framed;
 /// handlers finishing on the thread pool write concurrently, and a <see cref="PipeWriter"/> takes one writer at a time:
 /// every write happens under a lock that is never held across an await. Flushes are serialized the same way: a flush
 /// that has to wait (the peer reads slowly) is awaited outside the lock, and the next flush is chained behind it.
-/// It also counts what it answers and sends, publishing to <see cref="FramedStats"/> once per flush.
+/// It also counts what it writes into the connection's <see cref="FramedCounters"/>, under the same lock.
 /// </summary>
-internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
+internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters, MessageTypeSlots messageTypes)
 {
     private static ReadOnlySpan<byte> GoAwayReason => "server shutting down"u8;
 
     private readonly Lock _gate = new();
     private Task<bool>? _pendingFlush;
     private bool _unflushed;
-    private long _answered;
-    private long _errors;
 
     /// <summary>Answers <paramref name="request"/> with a built-in handler.</summary>
     public void WriteBuiltIn(BuiltInHandler handler, in Message request, int maxFrameBytes)
     {
         lock (_gate)
         {
-            if (!handler.Answer(request, output, maxFrameBytes))
+            var error = handler.Answer(request, output, maxFrameBytes);
+            if (error is null)
             {
-                _errors++;
+                counters.CountSent(FrameKind.Response);
+            }
+            else
+            {
+                counters.CountSent(FrameKind.Error);
+                counters.CountError(error);
             }
 
-            _answered++;
+            CountAnswered(request.Type);
             _unflushed = true;
         }
     }
@@ -43,7 +48,8 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
         lock (_gate)
         {
             FrameWriter.WriteMessage(output, FrameKind.Response, id, type, response.WrittenData, response.Metadata);
-            _answered++;
+            counters.CountSent(FrameKind.Response);
+            CountAnswered(type);
             _unflushed = true;
         }
     }
@@ -57,10 +63,11 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
         lock (_gate)
         {
             FrameWriter.WriteError(output, id, type, code, text);
-            _errors++;
+            counters.CountSent(FrameKind.Error);
+            counters.CountError(code);
             if (answersRequest)
             {
-                _answered++;
+                CountAnswered(type);
             }
 
             _unflushed = true;
@@ -72,6 +79,7 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
         lock (_gate)
         {
             FrameWriter.WriteFrame(output, FrameKind.Pong, payload);
+            counters.CountSent(FrameKind.Pong);
             _unflushed = true;
         }
     }
@@ -81,6 +89,7 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
         lock (_gate)
         {
             FrameWriter.WriteFrame(output, FrameKind.GoAway, GoAwayReason);
+            counters.CountSent(FrameKind.GoAway);
             _unflushed = true;
         }
     }
@@ -119,6 +128,8 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
         }
     }
 
+    private void CountAnswered(byte type) => counters.MessagesHandled[messageTypes.SlotOf(type)]++;
+
     private async Task<bool> FlushAfterAsync(Task<bool> previous)
     {
         if (!await previous)
@@ -140,10 +151,7 @@ internal sealed class ResponseWriter(PipeWriter output, FramedStats stats)
     {
         // The bytes written since the last flush are the ones this flush commits: counting them here costs one read
         // per flush instead of one addition per frame.
-        var sent = output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
-        stats.AddAnswered(_answered, _errors, sent);
-        _answered = 0;
-        _errors = 0;
+        counters.BytesSent += output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
         _unflushed = false;
 
         var flush = output.FlushAsync();

@@ -9,8 +9,8 @@ namespace EchoHost.Protocols.Framed.BuiltIn;
 /// </summary>
 internal abstract class BuiltInHandler
 {
-    /// <summary>Writes the answer to <paramref name="request"/>; false when the answer is an Error.</summary>
-    public abstract bool Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes);
+    /// <summary>Writes the answer to <paramref name="request"/>; returns null, or the code when the answer is an Error.</summary>
+    public abstract string? Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes);
 
     /// <summary>The data of a message as one span: the input's own memory when it is one segment, else a pooled copy.</summary>
     protected ref struct ContiguousData

@@ -6,9 +6,9 @@ namespace EchoHost.Protocols.Framed.BuiltIn;
 /// <summary>Echo (0x10): the request's Data and Metadata back, copied from the input straight into the output.</summary>
 internal sealed class EchoHandler : BuiltInHandler
 {
-    public override bool Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
+    public override string? Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
     {
         FrameWriter.WriteMessage(output, FrameKind.Response, request.Id, request.Type, request.Data, request.Metadata);
-        return true;
+        return null;
     }
 }

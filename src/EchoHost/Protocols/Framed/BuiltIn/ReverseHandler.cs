@@ -11,7 +11,7 @@ namespace EchoHost.Protocols.Framed.BuiltIn;
 /// </summary>
 internal sealed class ReverseHandler : BuiltInHandler
 {
-    public override bool Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
+    public override string? Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
     {
         using var input = new ContiguousData(request.Data);
         var source = input.Span;
@@ -27,7 +27,7 @@ internal sealed class ReverseHandler : BuiltInHandler
             ArrayPool<byte>.Shared.Return(rented);
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>Writes <paramref name="source"/> reversed into <paramref name="destination"/>, of the same length.</summary>

@@ -14,14 +14,14 @@ internal sealed class UppercaseHandler : BuiltInHandler
     private const string InvalidUtf8Text = "Uppercase needs UTF-8 text; the request's Data is not valid UTF-8";
     private const string TooLargeText = "the upper-cased Data does not fit in a frame of MaxFrameBytes";
 
-    public override bool Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
+    public override string? Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
     {
         using var input = new ContiguousData(request.Data);
         var source = input.Span;
         if (!Utf8.IsValid(source))
         {
             FrameWriter.WriteError(output, request.Id, request.Type, ErrorCodes.InvalidUtf8, InvalidUtf8Text);
-            return false;
+            return ErrorCodes.InvalidUtf8;
         }
 
         // A scalar's upper case never needs more than twice its UTF-8 bytes: ASCII maps to ASCII, and a 2-byte scalar
@@ -33,11 +33,11 @@ internal sealed class UppercaseHandler : BuiltInHandler
             if ((long)Message.MinimumSize + length > maxFrameBytes)
             {
                 FrameWriter.WriteError(output, request.Id, request.Type, ErrorCodes.HandlerFailed, TooLargeText);
-                return false;
+                return ErrorCodes.HandlerFailed;
             }
 
             FrameWriter.WriteMessage(output, FrameKind.Response, request.Id, request.Type, rented.AsSpan(0, length), []);
-            return true;
+            return null;
         }
         finally
         {

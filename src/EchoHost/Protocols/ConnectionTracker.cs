@@ -1,0 +1,44 @@
+using System.Net;
+using EchoHost.Metrics;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Protocols;
+
+/// <summary>Counts and logs each connection of one endpoint from its accept to its close, whatever it speaks.</summary>
+internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ILogger logger)
+{
+    public EndpointCounters Endpoint => endpoint;
+
+    /// <summary>Serves <paramref name="connection"/> with <paramref name="serve"/>, its counts kept in <paramref name="counters"/>.</summary>
+    public async Task TrackAsync<T>(ConnectionContext connection, T counters, Func<ConnectionContext, T, Task> serve)
+        where T : ConnectionCounters
+    {
+        endpoint.Open(counters);
+        // The remote address is made on first use: only when the line is written.
+        var logging = logger.IsEnabled(LogLevel.Debug);
+        if (logging)
+        {
+            LogAccepted(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
+        }
+
+        try
+        {
+            await serve(connection, counters);
+        }
+        finally
+        {
+            endpoint.Close(counters);
+            if (logging)
+            {
+                LogClosed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint, counters.BytesReceived, counters.BytesSent);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {ConnectionId} accepted on {Endpoint} from {RemoteAddress}")]
+    private static partial void LogAccepted(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Connection {ConnectionId} on {Endpoint} from {RemoteAddress} closed: {BytesReceived} bytes received, {BytesSent} bytes sent")]
+    private static partial void LogClosed(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress, long bytesReceived, long bytesSent);
+}
