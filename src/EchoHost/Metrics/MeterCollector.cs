@@ -79,26 +79,27 @@ internal sealed partial class MeterCollector : IDisposable
         var meter = instrument.Meter;
         var followed = meter == _processMeter
             || (_meterNames.Contains(meter.Name) && (meter.Scope is null || ReferenceEquals(meter.Scope, _scope)));
-        if (!followed || !TryClassify(instrument, out var type, out var aggregation))
+        if (!followed || Classify(instrument) is not { } kind)
         {
             return;
         }
 
-        var family = GetOrAddFamily(instrument, type);
+        var family = GetOrAddFamily(instrument, kind.Type);
         if (family is null)
         {
             LogNameClash(_logger, instrument.Name, meter.Name);
             return;
         }
 
-        listener.EnableMeasurementEvents(instrument, new Binding(this, family, aggregation));
+        listener.EnableMeasurementEvents(instrument, new Binding(this, family, kind.Aggregation));
     }
 
-    private static bool TryClassify(Instrument instrument, out MetricType type, out Aggregation aggregation)
+    /// <summary>How an instrument's measurements aggregate; null for a kind this exporter does not know.</summary>
+    private static (MetricType Type, Aggregation Aggregation)? Classify(Instrument instrument)
     {
         var kind = instrument.GetType();
         var definition = kind.IsGenericType ? kind.GetGenericTypeDefinition() : kind;
-        (type, aggregation) = definition switch
+        return definition switch
         {
             _ when definition == typeof(Counter<>) => (MetricType.Counter, Aggregation.Add),
             _ when definition == typeof(UpDownCounter<>) => (MetricType.Gauge, Aggregation.Add),
@@ -107,10 +108,8 @@ internal sealed partial class MeterCollector : IDisposable
             _ when definition == typeof(ObservableCounter<>) => (MetricType.Counter, Aggregation.Observe),
             _ when definition == typeof(ObservableUpDownCounter<>) => (MetricType.Gauge, Aggregation.Observe),
             _ when definition == typeof(ObservableGauge<>) => (MetricType.Gauge, Aggregation.Observe),
-            _ => ((MetricType)(-1), Aggregation.None),
+            _ => null,
         };
-
-        return aggregation != Aggregation.None;
     }
 
     /// <summary>The family the instrument's name maps to; null when that name is taken by a family of another type.</summary>
@@ -149,7 +148,6 @@ internal sealed partial class MeterCollector : IDisposable
 
     private enum Aggregation
     {
-        None,
         Add,
         Set,
         Observe,
