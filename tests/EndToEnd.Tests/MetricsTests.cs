@@ -195,6 +195,25 @@ public class MetricsTests
         var generations = await prometheus.QueryAsync("dotnet_gc_collections_total{job=\"echohost\"}");
         Assert.Equal(["gen0", "gen1", "gen2"], generations!.Select(g => g.Labels["generation"]).Order());
 
+        // Every query of the Grafana dashboard runs; those over metrics the service has give series.
+        using var dashboard = GrafanaDashboard.Load();
+        foreach (var query in GrafanaDashboard.Queries(dashboard))
+        {
+            var promql = query.ForPrometheus(rateInterval: "10s");
+            var hasData = GrafanaDashboard.MetricNames(query.Expr).All(stored.Contains);
+            var result = await prometheus.QueryAsync(promql);
+
+            // A rate needs two scrapes inside its window: give the newest series a few more.
+            for (var attempt = 0; hasData && result is [] && attempt < 60; attempt++)
+            {
+                await Task.Delay(500);
+                result = await prometheus.QueryAsync(promql);
+            }
+
+            Assert.True(result is not null, $"Prometheus refused the query of panel '{query.Panel}': {promql}. {context}");
+            Assert.True(!hasData || result is { Count: > 0 }, $"Panel '{query.Panel}' shows nothing: {promql}. {context}");
+        }
+
         var received = await prometheus.QueryAsync("sum(echohost_bytes_received_total{job=\"echohost\", endpoint=\"echo\"})");
         Assert.True(received is [{ Value: >= EchoPayloadBytes }], $"echohost_bytes_received_total: {string.Join(", ", received ?? [])}. {context}");
     }

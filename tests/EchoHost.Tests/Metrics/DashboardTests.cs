@@ -1,51 +1,12 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using EchoHost.Metrics;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Metrics;
 
 /// <summary>The Grafana dashboard in deploy/grafana queries metrics the exporter writes, under the names it writes them.</summary>
-public partial class DashboardTests
+public class DashboardTests
 {
-    private static JsonDocument LoadDashboard()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EchoHost.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return JsonDocument.Parse(File.ReadAllText(Path.Combine(directory.FullName, "deploy", "grafana", "echohost-dashboard.json")));
-    }
-
-    private static IEnumerable<JsonElement> Panels(JsonElement panels)
-    {
-        foreach (var panel in panels.EnumerateArray())
-        {
-            yield return panel;
-            if (panel.TryGetProperty("panels", out var nested))
-            {
-                foreach (var inner in Panels(nested))
-                {
-                    yield return inner;
-                }
-            }
-        }
-    }
-
-    private static List<(string Panel, string Expr, string Datasource)> Targets(JsonDocument dashboard) =>
-    [
-        .. Panels(dashboard.RootElement.GetProperty("panels"))
-            .Where(p => p.TryGetProperty("targets", out _))
-            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (
-                p.GetProperty("title").GetString()!,
-                t.GetProperty("expr").GetString()!,
-                t.GetProperty("datasource").GetProperty("uid").GetString()!))),
-    ];
-
     [Fact]
     public void Every_metric_the_dashboard_queries_is_one_the_exporter_writes()
     {
@@ -55,10 +16,10 @@ public partial class DashboardTests
         ContractInstruments.Create(meter);
         var written = OpenMetricsParser.Parse(harness.Scrape(ExpositionFormat.OpenMetrics))
             .Values.SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        using var dashboard = LoadDashboard();
+        using var dashboard = GrafanaDashboard.Load();
 
-        var queried = Targets(dashboard)
-            .SelectMany(t => MetricName().Matches(t.Expr).Select(m => (t.Panel, Metric: m.Value)))
+        var queried = GrafanaDashboard.Queries(dashboard)
+            .SelectMany(q => GrafanaDashboard.MetricNames(q.Expr).Select(metric => (q.Panel, Metric: metric)))
             .ToList();
 
         Assert.All(queried, q => Assert.True(written.Contains(q.Metric), $"Panel '{q.Panel}' queries {q.Metric}, which the exporter does not write."));
@@ -79,18 +40,14 @@ public partial class DashboardTests
     [Fact]
     public void Panels_use_the_datasource_variable()
     {
-        using var dashboard = LoadDashboard();
+        using var dashboard = GrafanaDashboard.Load();
 
         var variables = dashboard.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray().ToList();
         Assert.Contains(variables, v => v.GetProperty("name").GetString() == "datasource"
             && v.GetProperty("type").GetString() == "datasource" && v.GetProperty("query").GetString() == "prometheus");
-        var targets = Targets(dashboard);
-        Assert.NotEmpty(targets);
-        Assert.All(targets, t => Assert.Equal("${datasource}", t.Datasource));
+        var queries = GrafanaDashboard.Queries(dashboard);
+        Assert.NotEmpty(queries);
+        Assert.All(queries, q => Assert.Equal("${datasource}", q.Datasource));
         Assert.Equal("echohost", dashboard.RootElement.GetProperty("uid").GetString());
     }
-
-    /// <summary>Metric names of the exporter's namespaces; label names and PromQL functions never start so.</summary>
-    [GeneratedRegex(@"\b(?:echohost|process|dotnet)_[a-zA-Z0-9_]+")]
-    private static partial Regex MetricName();
 }
