@@ -22,4 +22,11 @@ ENV ASPNETCORE_HTTP_PORTS=
 # The image's unprivileged "app" user.
 USER $APP_UID
 EXPOSE 1512 1513 9464
+# Alive when /healthz answers 200 on the http endpoint's default port. The runtime image has no HTTP client, so the
+# shell's own TCP redirection asks; a container that moves the http endpoint must override this check.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9464 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+# SIGTERM drains: GoAway to framed clients, every request read answered, within EchoHost:ShutdownTimeout (30 s);
+# give `docker stop` a longer --time (or stop_grace_period) than that.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["dotnet", "EchoHost.dll"]

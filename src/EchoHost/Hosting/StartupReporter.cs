@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,11 +8,14 @@ namespace EchoHost.Hosting;
 /// <summary>
 /// Says what runs: the transport before Kestrel binds, then one line per endpoint with the address it actually
 /// listens on (port 0 resolved), which operators and the end-to-end tests read. It takes the place of the generic
-/// host's "Now listening on: http://…" lines, which call every endpoint http.
+/// host's "Now listening on: http://…" lines, which call every endpoint http. When the service stops, it says so,
+/// and says how many connections were cut off if they did not finish within <c>EchoHost:ShutdownTimeout</c>.
 /// </summary>
-internal sealed partial class StartupReporter(EchoHostSettings settings, ListeningEndpoints endpoints, ILogger<StartupReporter> logger)
+internal sealed partial class StartupReporter(EchoHostSettings settings, ListeningEndpoints endpoints, ServiceMetrics metrics, ILogger<StartupReporter> logger)
     : IHostedLifecycleService
 {
+    private CancellationTokenRegistration _shutdownTimeout;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var transport = settings.Transport;
@@ -46,13 +50,23 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The token of every service's stop: cancelled when the shutdown timeout passes, which is when Kestrel aborts
+        // the connections still open.
+        _shutdownTimeout = cancellationToken.UnsafeRegister(static state => ((StartupReporter)state!).ReportShutdownTimedOut(), this);
+        return Task.CompletedTask;
+    }
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
+        _shutdownTimeout.Dispose();
         LogStopped(logger);
         return Task.CompletedTask;
     }
+
+    private void ReportShutdownTimedOut() =>
+        LogShutdownTimedOut(logger, settings.ShutdownTimeout, metrics.Endpoints.Sum(endpoint => endpoint.Read().Connections.Active));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Using the {Transport} transport (EchoHost:Transport is {Configured})")]
     private static partial void LogTransport(ILogger logger, TransportKind transport, string configured);
@@ -65,6 +79,9 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Shutting down: no longer accepting connections, closing open ones")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Shutdown timeout ({ShutdownTimeout}) reached with {Connections} connection(s) still open: aborting them")]
+    private static partial void LogShutdownTimedOut(ILogger logger, TimeSpan shutdownTimeout, long connections);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);

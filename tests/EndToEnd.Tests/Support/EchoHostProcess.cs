@@ -70,9 +70,11 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     /// <summary>
     /// Starts the service with <paramref name="args"/>. <paramref name="environment"/> is added to a copy of this
     /// process's environment from which any EchoHost setting has been removed; <paramref name="launcher"/>
-    /// (e.g. <c>prlimit --nofile=64:64</c>) runs in front of <c>dotnet</c> and must exec it.
+    /// (e.g. <c>prlimit --nofile=64:64</c>) runs in front of <c>dotnet</c> and must exec it; <paramref name="dllPath"/>
+    /// runs another build of the service than the one the tests were built with.
     /// </summary>
-    public static EchoHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
+    public static EchoHostProcess Start(
+        IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null, string? dllPath = null)
     {
         var dotnet = DotnetPath();
         var startInfo = new ProcessStartInfo
@@ -94,7 +96,7 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
             startInfo.ArgumentList.Add(dotnet);
         }
 
-        startInfo.ArgumentList.Add(DllPath);
+        startInfo.ArgumentList.Add(dllPath ?? DllPath);
         foreach (var arg in args)
         {
             startInfo.ArgumentList.Add(arg);
@@ -253,7 +255,7 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
         return path;
     }
 
-    private static string DotnetPath()
+    public static string DotnetPath()
     {
         // The host that runs these tests runs the service too, whatever dotnet PATH would find.
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");

@@ -236,9 +236,11 @@ internal sealed class FramedConnection : IDisposable
         {
             while (true)
             {
+                // A cancelled read is not the end: a close request that came while the read loop was not reading
+                // leaves its cancellation for the next read, this one. Only the peer's close or the time limit ends it.
                 var result = await transport.Input.ReadAsync(timeout.Token);
                 transport.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                if (result.IsCompleted)
                 {
                     return;
                 }
