@@ -6,8 +6,8 @@ namespace EchoHost.Metrics;
 
 /// <summary>
 /// Listens to the configured meters and to the process's own, aggregates their measurements per instrument and tag
-/// set, and writes them on each scrape after asking the observable instruments for their values. Only the meters
-/// of this service provider (or none) are followed, so that two hosts in one process do not count each other.
+/// set, and writes them on each scrape after asking the observable instruments for their values. A meter created by
+/// another service provider's meter factory is not followed, so that two hosts in one process do not count each other.
 /// </summary>
 internal sealed partial class MeterCollector : IDisposable
 {

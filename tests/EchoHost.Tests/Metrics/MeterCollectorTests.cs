@@ -193,6 +193,22 @@ public class MeterCollectorTests
     }
 
     [Fact]
+    public void A_failing_callback_leaves_the_other_instruments_in_the_scrape()
+    {
+        var name = CollectorHarness.UniqueMeterName("Test.Failing");
+        using var harness = new CollectorHarness(name);
+        using var meter = new Meter(name);
+        static long Broken() => throw new InvalidOperationException("broken on purpose");
+        meter.CreateObservableGauge("test.broken", (Func<long>)Broken);
+        meter.CreateObservableGauge("test.fine", () => 42L);
+
+        var families = harness.ScrapeOpenMetrics();
+
+        Assert.Equal(42, families["test_fine"].Samples.Single().Value);
+        Assert.False(families.ContainsKey("test_broken"));
+    }
+
+    [Fact]
     public void A_name_taken_by_another_type_is_not_exported_twice()
     {
         var name = CollectorHarness.UniqueMeterName("Test.Clash");
