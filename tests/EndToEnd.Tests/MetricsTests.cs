@@ -83,7 +83,7 @@ public class MetricsTests
         await using var process = await StartWithTrafficAsync(transport);
 
         var text = await ScrapeAsync(process);
-        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
+        var (exitCode, output) = await PrometheusTools.CheckMetricsAsync(text);
 
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool exited with {exitCode}:\n{output}\non:\n{text}");
         Assert.Contains("\nprocess_cpu_seconds_total ", text, StringComparison.Ordinal);

@@ -6,8 +6,8 @@ namespace EchoHost.Metrics;
 /// <summary>
 /// The process's and the .NET runtime's own numbers as observable instruments of the meter
 /// <c>EchoHost.Process</c>, named so that the exporter's naming rule gives Prometheus's standard process_* names and
-/// dotnet_* names in the runtime meter's style. On Linux they come from /proc/self; elsewhere from
-/// <see cref="Environment"/> and <see cref="Process"/>, and what neither knows (descriptors) is left out.
+/// dotnet_* names in the runtime meter's style. On Linux memory, descriptors and threads come from /proc/self;
+/// elsewhere from <see cref="Environment"/> and <see cref="Process"/>, and what neither knows (descriptors) is left out.
 /// </summary>
 internal sealed class ProcessMetrics : IDisposable
 {

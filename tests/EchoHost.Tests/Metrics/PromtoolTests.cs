@@ -30,7 +30,7 @@ public class PromtoolTests
         meter.CreateUpDownCounter<long>("test.connections.active", "{connection}", "Open connections.").Add(2, Tag("endpoint", "échø"));
 
         var text = harness.Scrape(ExpositionFormat.PrometheusText);
-        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
+        var (exitCode, output) = await PrometheusTools.CheckMetricsAsync(text);
 
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool exited with {exitCode}:\n{output}\non:\n{text}");
         Assert.Contains("test_handler_duration_seconds_bucket{type=\"echo\",le=\"+Inf\"} 2", text, StringComparison.Ordinal);
@@ -41,8 +41,8 @@ public class PromtoolTests
     public async Task Promtool_rejects_what_the_exporter_must_not_write()
     {
         // The same checker must see a counter without _total and a broken escape: proof that it really checks.
-        var (lintCode, lintOutput) = await Promtool.CheckMetricsAsync("# HELP requests Requests.\n# TYPE requests counter\nrequests 1\n");
-        var (parseCode, parseOutput) = await Promtool.CheckMetricsAsync("# HELP x X.\n# TYPE x gauge\nx{a=\"\\q\"} 1\n");
+        var (lintCode, lintOutput) = await PrometheusTools.CheckMetricsAsync("# HELP requests Requests.\n# TYPE requests counter\nrequests 1\n");
+        var (parseCode, parseOutput) = await PrometheusTools.CheckMetricsAsync("# HELP x X.\n# TYPE x gauge\nx{a=\"\\q\"} 1\n");
 
         Assert.NotEqual(0, lintCode);
         Assert.Contains("_total", lintOutput, StringComparison.Ordinal);

@@ -40,7 +40,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     public static PrometheusServer Start(EndPoint target, string job)
     {
-        var binary = Promtool.FindTool("prometheus");
+        var binary = PrometheusTools.Find("prometheus");
         var directory = Directory.CreateTempSubdirectory("echohost-prometheus-").FullName;
         var config = Path.Combine(directory, "prometheus.yml");
         File.WriteAllText(config, $"""

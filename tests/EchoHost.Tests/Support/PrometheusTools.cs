@@ -3,15 +3,15 @@ using System.Diagnostics;
 namespace EchoHost.Tests.Support;
 
 /// <summary>
-/// Prometheus's own checker, <c>promtool check metrics</c> (Debian package prometheus, which test.sh installs): the
-/// text format's parser and linter. A missing promtool fails the test that needs it.
+/// The binaries of the Debian package prometheus, which test.sh installs: <c>promtool</c>, whose <c>check metrics</c>
+/// is the text format's parser and linter, and the <c>prometheus</c> server. A missing binary fails the test that needs it.
 /// </summary>
-internal static class Promtool
+internal static class PrometheusTools
 {
     /// <summary>Feeds <paramref name="exposition"/> to <c>promtool check metrics</c>; returns its exit code and everything it printed.</summary>
     public static async Task<(int ExitCode, string Output)> CheckMetricsAsync(string exposition)
     {
-        var startInfo = new ProcessStartInfo(Find(), ["check", "metrics"])
+        var startInfo = new ProcessStartInfo(Find("promtool"), ["check", "metrics"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -31,12 +31,10 @@ internal static class Promtool
     }
 
     /// <summary>A binary of the prometheus package on PATH (or where Debian puts it); throws when it is not there.</summary>
-    public static string FindTool(string name)
+    public static string Find(string name)
     {
-        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin");
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin");
         return directories.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException($"{name} is not installed; it comes with the Debian package prometheus (test.sh installs it: apt-get install prometheus).");
     }
-
-    private static string Find() => FindTool("promtool");
 }
