@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Transport.Native.Internal;
@@ -12,16 +13,21 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
 {
     private readonly NativeTransportOptions _options;
     private readonly ILogger _logger;
+    private readonly TransportMetrics _metrics;
     private readonly Lock _gate = new();
     private EventLoopGroup? _loops;
 
-    /// <summary>Creates the factory; its event loops start with the first bind.</summary>
-    public NativeTransportFactory(IOptions<NativeTransportOptions> options, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Creates the factory; its event loops start with the first bind. With <paramref name="meterFactory"/>, the
+    /// transport publishes its instruments on the meter <c>EchoHost.Transport.Native</c>.
+    /// </summary>
+    public NativeTransportFactory(IOptions<NativeTransportOptions> options, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("EchoHost.Transport.Native");
+        _metrics = new TransportMetrics(meterFactory);
     }
 
     /// <inheritdoc />
@@ -36,7 +42,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
         EventLoopGroup loops;
         lock (_gate)
         {
-            loops = _loops ??= new EventLoopGroup(_options, _logger);
+            loops = _loops ??= new EventLoopGroup(_options, _metrics, _logger);
         }
 
         return new ValueTask<IConnectionListener>(NativeConnectionListener.Bind(endpoint, loops, _options, _logger));

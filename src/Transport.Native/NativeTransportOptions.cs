@@ -1,3 +1,5 @@
+using EchoHost.Transport.Native.Internal;
+
 namespace EchoHost.Transport.Native;
 
 /// <summary>Options of the native transport, bound from configuration (<c>EchoHost:Native</c> in the service).</summary>
@@ -39,4 +41,10 @@ public sealed class NativeTransportOptions
     /// Unix domain sockets and inherited handles always use one socket.
     /// </summary>
     public bool ReusePort { get; set; }
+
+    /// <summary>
+    /// The engine; <see cref="NativeEngine.Auto"/> (the running operating system's) unless a test asks for another.
+    /// Internal, so configuration cannot bind it.
+    /// </summary>
+    internal NativeEngine Engine { get; set; }
 }

@@ -8,7 +8,8 @@ namespace Microsoft.AspNetCore.Hosting;
 public static class WebHostBuilderNativeTransportExtensions
 {
     /// <summary>
-    /// Makes Kestrel listen through the native transport (epoll on Linux) instead of its Sockets transport.
+    /// Makes Kestrel listen through the native transport (epoll on Linux, kqueue on macOS and FreeBSD) instead of its
+    /// Sockets transport.
     /// Throws <see cref="PlatformNotSupportedException"/> at start-up on an operating system without an engine;
     /// check <see cref="NativeTransport.IsSupported"/> to fall back.
     /// </summary>

@@ -1,4 +1,12 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using EchoHost.Configuration;
+using EchoHost.Hosting;
+using EchoHost.Metrics;
+using EchoHost.Protocols.Framed;
+using EchoHost.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Tests;
 
@@ -21,6 +29,33 @@ public class TransportChoiceTests
         Assert.Equal(expected, choice.Kind);
         Assert.Equal(expectedConfigured, choice.Configured);
         Assert.Equal(expected == TransportKind.Native ? "epoll" : null, choice.Engine);
+    }
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("kqueue")]
+    public void Auto_and_Native_take_the_engine_of_the_operating_system(string engine)
+    {
+        Assert.Equal(new TransportChoice(TransportKind.Native, "Auto", engine), TransportChoice.Select(null, nativeSupported: true, engine));
+        Assert.Equal(new TransportChoice(TransportKind.Native, "Native", engine), TransportChoice.Select("Native", nativeSupported: true, engine));
+    }
+
+    [Fact]
+    public async Task Auto_without_an_engine_says_that_it_falls_back_to_Sockets()
+    {
+        var settings = EchoHostSettings.Load(ConfigurationBuilding.From(ConfigurationBuilding.Defaults()), nativeSupported: false, nativeEngine: null);
+        Assert.Equal(TransportKind.Sockets, settings.Transport.Kind);
+
+        using var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new ServiceMetrics(services.GetRequiredService<IMeterFactory>(), settings, new MessageTypeSlots([]));
+        var reporter = new StartupReporter(settings, new ListeningEndpoints(settings), metrics, factory.CreateLogger<StartupReporter>());
+        await reporter.StartingAsync(CancellationToken.None);
+
+        var entry = Assert.Single(logs.Entries);
+        Assert.Equal(LogLevel.Information, entry.Level);
+        Assert.Equal($"Using the Sockets transport: the native transport has no engine on {RuntimeInformation.OSDescription} (EchoHost:Transport is Auto)", entry.Message);
     }
 
     [Fact]

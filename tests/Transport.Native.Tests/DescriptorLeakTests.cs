@@ -160,3 +160,13 @@ public sealed class NativeSingleLoopDescriptorLeakTests(ITestOutputHelper output
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeReusePortInlineDescriptorLeakTests(ITestOutputHelper output)
     : DescriptorLeakTests(TransportSelector.NativeReusePortInline, output);
+
+/// <summary>Descriptor counting on the kqueue engine with macOS's struct kevent, over the kqueue emulation.</summary>
+[Collection(DescriptorCountingDefinition.Name)]
+public sealed class NativeKqueueMacOSDescriptorLeakTests(ITestOutputHelper output)
+    : DescriptorLeakTests(TransportSelector.NativeKqueueMacOS, output);
+
+/// <summary>Descriptor counting on the kqueue engine with FreeBSD's struct kevent, over the kqueue emulation.</summary>
+[Collection(DescriptorCountingDefinition.Name)]
+public sealed class NativeKqueueFreeBsdDescriptorLeakTests(ITestOutputHelper output)
+    : DescriptorLeakTests(TransportSelector.NativeKqueueFreeBsd, output);

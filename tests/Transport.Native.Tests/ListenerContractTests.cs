@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Transport.Native.Internal;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,7 +16,7 @@ public sealed class ListenerContractTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> Transports => new() { "Sockets", "Native" };
+    public static TheoryData<string> Transports => new() { "Sockets", "Native", "NativeKqueueMacOS", "NativeKqueueFreeBsd" };
 
     [Theory]
     [MemberData(nameof(Transports))]
@@ -64,9 +65,23 @@ public sealed class ListenerContractTests
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
-    private static IAsyncDisposable CreateFactory(string transport) => transport == "Native"
-        ? new NativeTransportFactory(Options.Create(new NativeTransportOptions()), NullLoggerFactory.Instance)
-        : new DisposableSocketsFactory(new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance));
+    private static IAsyncDisposable CreateFactory(string transport)
+    {
+        if (transport == "Sockets")
+        {
+            return new DisposableSocketsFactory(new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance));
+        }
+
+        var options = new NativeTransportOptions();
+        if (transport != "Native")
+        {
+            // The kqueue engine over the kqueue emulation (KqueueShim).
+            KqueueShim.Install();
+            options.Engine = Enum.Parse<NativeEngine>(transport["Native".Length..]);
+        }
+
+        return new NativeTransportFactory(Options.Create(options), NullLoggerFactory.Instance);
+    }
 
     /// <summary>The Sockets factory is not disposable; this gives both the same shape.</summary>
     private sealed class DisposableSocketsFactory(SocketTransportFactory inner) : IConnectionListenerFactory, IAsyncDisposable

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using EchoHost.Transport.Native;
+using EchoHost.Transport.Native.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -24,6 +26,36 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
         {
             Assert.Equal(NativeTransport.IsSupported, NativeTransport.EngineName is not null);
         }
+    }
+
+    [Fact]
+    public void Auto_picks_each_operating_systems_engine()
+    {
+        Assert.Equal(NativeEngine.Epoll, PollerFactory.DefaultFor(p => p == OSPlatform.Linux));
+        Assert.Equal(NativeEngine.KqueueMacOS, PollerFactory.DefaultFor(p => p == OSPlatform.OSX));
+        Assert.Equal(NativeEngine.KqueueFreeBsd, PollerFactory.DefaultFor(p => p == OSPlatform.FreeBSD));
+        Assert.Null(PollerFactory.DefaultFor(_ => false));
+
+        Assert.Equal("epoll", PollerFactory.NameOf(NativeEngine.Epoll));
+        Assert.Equal("kqueue", PollerFactory.NameOf(NativeEngine.KqueueMacOS));
+        Assert.Equal("kqueue", PollerFactory.NameOf(NativeEngine.KqueueFreeBsd));
+        Assert.Equal(NativeTransport.EngineName, PollerFactory.NameOf(NativeEngine.Auto));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(NativeEngine.Epoll, PollerFactory.Resolve(NativeEngine.Auto));
+            Assert.IsType<EpollPoller>(PollerFactory.Create(NativeEngine.Auto), exactMatch: true).Dispose();
+        }
+    }
+
+    [Fact]
+    public void The_engine_is_not_bound_from_configuration()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["EchoHost:Native:Engine"] = "KqueueMacOS" })
+            .Build();
+        var options = new NativeTransportOptions();
+        configuration.GetSection("EchoHost:Native").Bind(options);
+        Assert.Equal(NativeEngine.Auto, options.Engine);
     }
 
     [Fact]
@@ -118,5 +150,38 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
 
         // State, Recv-Q, Send-Q (the backlog of a listening socket), local address, peer address.
         return int.Parse(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Back_pressure_pauses_in_both_directions_are_counted_on_the_transport_meter()
+    {
+        var server = await StartAsync(l => l.Echo());
+        using var pauses = new MeterReader(server.Services, TransportMetrics.MeterName, "echohost.transport.backpressure.pauses");
+        Assert.Equal(0, pauses.Read("direction", "read") + pauses.Read("direction", "write"));
+
+        // A client that sends and never reads: the echo fills its socket (the transport waits to send), then the
+        // handler's flushes wait and the input fills past MaxReadBufferSize (the transport stops reading).
+        var client = await ConnectAsync(server.EndPoint);
+        var (_, stalled) = await SendUntilStalledAsync(client, TestData.Create(32 * 1024 * 1024, seed: 7));
+        Assert.True(stalled, "the client sent everything to a server whose echo it never read");
+
+        Assert.True(pauses.Read("direction", "write") > 0, "no send waited for the peer");
+        Assert.True(pauses.Read("direction", "read") > 0, "reading never stopped for the application");
+    }
+
+    [Fact]
+    public void Accept_errors_are_counted_by_error_name()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new TransportMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var errors = new MeterReader(services, TransportMetrics.MeterName, "echohost.transport.accept.errors");
+
+        metrics.AcceptFailed(Interop.Unix.Sys.EMFILE);
+        metrics.AcceptFailed(Interop.Unix.Sys.EMFILE);
+        metrics.AcceptFailed(0);
+
+        Assert.Equal(2, errors.Read("error", "EMFILE"));
+        Assert.Equal(1, errors.Read("error", TransportMetrics.DescriptorHeadroom));
+        Assert.Equal(0, errors.Read("error", "ENFILE"));
     }
 }

@@ -597,3 +597,11 @@ public sealed class NativeSingleLoopTransportConformanceTests(ITestOutputHelper 
 /// <summary>The suite on the native transport with a listening socket per loop and application code run inline on the loops.</summary>
 public sealed class NativeReusePortInlineTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeReusePortInline, output);
+
+/// <summary>The suite on the kqueue engine with macOS's struct kevent, over the epoll-backed kqueue emulation.</summary>
+public sealed class NativeKqueueMacOSTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeKqueueMacOS, output);
+
+/// <summary>The suite on the kqueue engine with FreeBSD's struct kevent, over the epoll-backed kqueue emulation.</summary>
+public sealed class NativeKqueueFreeBsdTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeKqueueFreeBsd, output);

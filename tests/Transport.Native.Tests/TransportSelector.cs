@@ -1,4 +1,5 @@
 using EchoHost.Transport.Native;
+using EchoHost.Transport.Native.Internal;
 using Microsoft.AspNetCore.Hosting;
 
 namespace EchoHost.Transport.Native.Tests;
@@ -26,6 +27,23 @@ public abstract class TransportSelector
     {
         o.ReusePort = true;
         o.UnsafePreferInlineScheduling = true;
+    });
+
+    /// <summary>
+    /// The native transport's kqueue engine with macOS's <c>struct kevent</c>, on Linux over the epoll-backed kqueue
+    /// emulation (<see cref="KqueueShim"/>), with Linux's socket calls.
+    /// </summary>
+    public static TransportSelector NativeKqueueMacOS { get; } = Native("Native kqueue (macOS struct, emulated)", o =>
+    {
+        KqueueShim.Install();
+        o.Engine = NativeEngine.KqueueMacOS;
+    });
+
+    /// <summary>As <see cref="NativeKqueueMacOS"/> with FreeBSD's 64-byte <c>struct kevent</c>.</summary>
+    public static TransportSelector NativeKqueueFreeBsd { get; } = Native("Native kqueue (FreeBSD struct, emulated)", o =>
+    {
+        KqueueShim.Install();
+        o.Engine = NativeEngine.KqueueFreeBsd;
     });
 
     /// <summary>A short name for messages.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using EchoHost.Configuration;
 using EchoHost.Metrics;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +20,11 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var transport = settings.Transport;
-        if (transport.Engine is null)
+        if (transport.Kind == TransportKind.Sockets && transport.Configured == "Auto")
+        {
+            LogNoNativeEngine(logger, RuntimeInformation.OSDescription);
+        }
+        else if (transport.Engine is null)
         {
             LogTransport(logger, transport.Kind, transport.Configured);
         }
@@ -73,6 +78,9 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Using the {Transport} transport with the {Engine} engine (EchoHost:Transport is {Configured})")]
     private static partial void LogTransportWithEngine(ILogger logger, TransportKind transport, string engine, string configured);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Using the Sockets transport: the native transport has no engine on {OperatingSystem} (EchoHost:Transport is Auto)")]
+    private static partial void LogNoNativeEngine(ILogger logger, string operatingSystem);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Endpoint {Endpoint} ({Protocol}) listening on {Address}")]
     private static partial void LogListening(ILogger logger, string endpoint, string protocol, string address);

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -19,7 +19,7 @@ internal static unsafe class DescriptorHeadroom
         // The limit can change while the process runs (prlimit, setrlimit), so it is read each time: one cheap call
         // per accepted connection.
         RLimit limit;
-        return Libc.GetRLimit(SocketConstants.RLIMIT_NOFILE, &limit) == 0 && (ulong)fd + Size >= limit.Current;
+        return Libc.GetRLimit(Sys.RLIMIT_NOFILE, &limit) == 0 && (ulong)fd + Size >= limit.Current;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -19,13 +20,13 @@ internal sealed unsafe class EpollPoller : IPoller
 
     public EpollPoller()
     {
-        _epfd = Libc.EpollCreate1(Epoll.EPOLL_CLOEXEC);
+        _epfd = Epoll.Create1(Epoll.EPOLL_CLOEXEC);
         if (_epfd < 0)
         {
             throw NativeErrors.Exception("epoll_create1", Marshal.GetLastPInvokeError());
         }
 
-        _eventFd = Libc.EventFd(0, SocketConstants.EFD_NONBLOCK | SocketConstants.EFD_CLOEXEC);
+        _eventFd = Epoll.EventFd(0, Epoll.EFD_NONBLOCK | Epoll.EFD_CLOEXEC);
         if (_eventFd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -58,19 +59,19 @@ internal sealed unsafe class EpollPoller : IPoller
         byte* ev = stackalloc byte[16];
         *(uint*)ev = events;
         *(ulong*)(ev + s_dataOffset) = token;
-        return Libc.EpollCtl(_epfd, Epoll.EPOLL_CTL_ADD, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return Epoll.Ctl(_epfd, Epoll.EPOLL_CTL_ADD, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     public int Remove(int fd)
     {
         byte* ev = stackalloc byte[16];
-        return Libc.EpollCtl(_epfd, Epoll.EPOLL_CTL_DEL, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return Epoll.Ctl(_epfd, Epoll.EPOLL_CTL_DEL, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     public int Wait(Span<PollEvent> events, int timeoutMilliseconds, out bool woken)
     {
         woken = false;
-        int n = Libc.EpollWait(_epfd, _events, Math.Min(events.Length, MaxEvents), timeoutMilliseconds);
+        int n = Epoll.Wait(_epfd, _events, Math.Min(events.Length, MaxEvents), timeoutMilliseconds);
         if (n < 0)
         {
             return -Marshal.GetLastPInvokeError();

@@ -38,11 +38,12 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private int _wakePending;
     private volatile bool _stopping;
 
-    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, ILogger logger)
+    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, TransportMetrics metrics, ILogger logger)
     {
         Index = index;
+        Metrics = metrics;
         _logger = logger;
-        _poller = PollerFactory.Create();
+        _poller = PollerFactory.Create(options.Engine);
 
         PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? Inline : ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
@@ -58,6 +59,9 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     }
 
     public int Index { get; }
+
+    /// <summary>The transport's counters, which the loop's connections add to.</summary>
+    public TransportMetrics Metrics { get; }
 
     /// <summary>Options of the pipe from the socket to the application (reads).</summary>
     public PipeOptions InputOptions { get; }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -50,11 +50,11 @@ internal static unsafe class GatherSend
         {
             // One segment, the common case of small messages, skips the kernel's copying and checking of a msghdr.
             sent = count == 1
-                ? Libc.Send(fd, iov[0].Base, (nint)iov[0].Length, SocketConstants.MSG_NOSIGNAL)
-                : Libc.SendMsg(fd, &message, SocketConstants.MSG_NOSIGNAL);
+                ? Libc.Send(fd, iov[0].Base, (nint)iov[0].Length, Sys.MSG_NOSIGNAL)
+                : Libc.SendMsg(fd, &message, Sys.MSG_NOSIGNAL);
             errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
-        while (errno == Errno.EINTR);
+        while (errno == Sys.EINTR);
 
         for (int i = 0; i < count; i++)
         {

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 using Microsoft.AspNetCore.Connections;
 
 namespace EchoHost.Transport.Native.Internal;
@@ -67,10 +67,10 @@ internal static class ListenSockets
                 sockets.Add(socket);
                 if (count > 1)
                 {
-                    socket.SetRawSocketOption(SocketConstants.SOL_SOCKET, SocketConstants.SO_REUSEPORT, BitConverter.GetBytes(1));
+                    socket.SetRawSocketOption(Sys.SOL_SOCKET, Sys.SO_REUSEPORT, BitConverter.GetBytes(1));
                 }
 
-                // Linux copies TCP_NODELAY to the sockets a listener accepts: set once here, not per connection.
+                // Linux, macOS and FreeBSD copy TCP_NODELAY to the sockets a listener accepts: set once here, not per connection.
                 socket.NoDelay = options.NoDelay;
                 Bind(socket, target);
                 socket.Listen(options.Backlog);

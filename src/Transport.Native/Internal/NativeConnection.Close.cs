@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Connections;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -102,7 +102,7 @@ internal sealed partial class NativeConnection
             if (reset)
             {
                 var linger = new Linger { OnOff = 1, Seconds = 0 };
-                Libc.SetSockOpt(_fd, SocketConstants.SOL_SOCKET, SocketConstants.SO_LINGER, &linger, sizeof(Linger));
+                Libc.SetSockOpt(_fd, Sys.SOL_SOCKET, Sys.SO_LINGER, &linger, sizeof(Linger));
             }
 
             Libc.Close(_fd);

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -52,6 +52,7 @@ internal sealed partial class NativeConnection
                 if (!flush.IsCompleted)
                 {
                     _receivePaused = true;
+                    _loop.Metrics.ReceivePaused();
                     _pendingFlush = flush;
                     flush.GetAwaiter().UnsafeOnCompleted(_onFlushed ??= OnFlushed);
                     return;
@@ -74,11 +75,11 @@ internal sealed partial class NativeConnection
             else
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EAGAIN)
+                if (errno == Sys.EAGAIN)
                 {
                     _readable = false;
                 }
-                else if (errno != Errno.EINTR)
+                else if (errno != Sys.EINTR)
                 {
                     Close(NativeErrors.ConnectionError(errno), reset: false);
                     return;

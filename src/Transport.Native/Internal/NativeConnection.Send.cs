@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -112,7 +112,7 @@ internal sealed partial class NativeConnection
 
         if (sent < 0)
         {
-            if (errno != Errno.EAGAIN)
+            if (errno != Sys.EAGAIN)
             {
                 reader.AdvanceTo(buffer.End);
                 Exception error = NativeErrors.ConnectionError(errno);
@@ -142,7 +142,7 @@ internal sealed partial class NativeConnection
             {
                 if (!_closed)
                 {
-                    Libc.Shutdown(_fd, SocketConstants.SHUT_WR);
+                    Libc.Shutdown(_fd, Sys.SHUT_WR);
                 }
             }
 
@@ -167,6 +167,7 @@ internal sealed partial class NativeConnection
             }
 
             _waitingWritable = true;
+            _loop.Metrics.SendPaused();
             return true;
         }
     }

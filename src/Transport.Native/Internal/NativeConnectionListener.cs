@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -51,7 +51,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             listenSockets[i].Register();
         }
 
-        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, NativeTransport.EngineName ?? "none");
+        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, PollerFactory.NameOf(options.Engine) ?? "none");
         return listener;
     }
 
@@ -81,6 +81,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     _lowOnDescriptors = true;
                     string reason = errno == 0 ? $"within {DescriptorHeadroom.Size} descriptors of the process's limit" : NativeErrors.Describe(errno);
                     NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", reason, backoff);
+                    _sockets[0].Loop.Metrics.AcceptFailed(errno);
 
                     // The pending connections stay in the kernel's queue; retrying at once would spin a core. The
                     // loop wakes the acceptor later (a timer would need a thread, which may not start without
@@ -157,7 +158,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             {
                 ListenSocket listenSocket = _sockets[(int)((uint)_next++ % (uint)_sockets.Length)];
                 int addressLength = SockAddr.StorageSize;
-                int fd = Libc.Accept4(listenSocket.Fd, address, &addressLength, SocketConstants.SOCK_NONBLOCK | SocketConstants.SOCK_CLOEXEC);
+                int fd = Accept(listenSocket.Fd, address, &addressLength);
                 if (fd >= 0)
                 {
                     connection = CreateConnection(fd, listenSocket, new ReadOnlySpan<byte>(address, addressLength));
@@ -165,7 +166,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 }
 
                 errno = Marshal.GetLastPInvokeError();
-                if (errno is Errno.EAGAIN or Errno.EINTR or Errno.ECONNABORTED or Errno.EPROTO or Errno.EPERM)
+                if (errno == Sys.EAGAIN || errno == Sys.EINTR || errno == Sys.ECONNABORTED || errno == Sys.EPROTO || errno == Sys.EPERM)
                 {
                     // Nothing queued here, or a connection that died before it was accepted: try the next socket.
                     continue;
@@ -177,11 +178,32 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 }
 
                 NativeLog.AcceptFailed(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
-                return errno is Errno.EBADF or Errno.EINVAL or Errno.ENOTSOCK ? AcceptResult.Closed : AcceptResult.OutOfResources;
+                return errno == Sys.EBADF || errno == Sys.EINVAL || errno == Sys.ENOTSOCK ? AcceptResult.Closed : AcceptResult.OutOfResources;
             }
         }
 
         return AcceptResult.Empty;
+    }
+
+    /// <summary>Accepts a non-blocking, close-on-exec socket, or returns -1 with errno.</summary>
+    private static unsafe int Accept(int listenFd, byte* address, int* addressLength)
+    {
+        if (Sys.HasAccept4)
+        {
+            return Libc.Accept4(listenFd, address, addressLength, Sys.AcceptFlags);
+        }
+
+        // macOS: the accepted socket inherits O_NONBLOCK from the listening one (BSD semantics); close-on-exec is set
+        // after, and SIGPIPE is turned off per socket since sends cannot ask it per call.
+        int fd = Libc.Accept(listenFd, address, addressLength);
+        if (fd >= 0)
+        {
+            Libc.IoCtl(fd, Sys.FIOCLEX);
+            int on = 1;
+            Libc.SetSockOpt(fd, Sys.SOL_SOCKET, Sys.SO_NOSIGPIPE, &on, sizeof(int));
+        }
+
+        return fd;
     }
 
     private NativeConnection CreateConnection(int fd, ListenSocket listenSocket, ReadOnlySpan<byte> peerAddress)

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -12,27 +12,28 @@ internal static class NativeErrors
         => new SocketException(errno == 0 ? (int)SocketError.SocketError : ToSocketError(errno), $"{call} failed: {Describe(errno)}");
 
     /// <summary>The exception that completes a connection's pipes when a receive or send fails.</summary>
-    public static Exception ConnectionError(int errno) => errno switch
-    {
-        Errno.ECONNRESET or Errno.EPIPE or Errno.ECONNABORTED or Errno.ETIMEDOUT
-            => new ConnectionResetException(Describe(errno), new SocketException(ToSocketError(errno))),
-        _ => new IOException(Describe(errno), new SocketException(ToSocketError(errno))),
-    };
+    public static Exception ConnectionError(int errno)
+        => errno == Sys.ECONNRESET || errno == Sys.EPIPE || errno == Sys.ECONNABORTED || errno == Sys.ETIMEDOUT
+            ? new ConnectionResetException(Describe(errno), new SocketException(ToSocketError(errno)))
+            : new IOException(Describe(errno), new SocketException(ToSocketError(errno)));
 
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
-    public static bool IsOutOfDescriptors(int errno) => errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOBUFS or Errno.ENOMEM;
+    public static bool IsOutOfDescriptors(int errno) => errno == Sys.EMFILE || errno == Sys.ENFILE || errno == Sys.ENOBUFS || errno == Sys.ENOMEM;
 
-    private static int ToSocketError(int errno) => errno switch
+    // errno values differ by system (Sys), so they are compared, not matched as constants.
+    private static int ToSocketError(int errno)
     {
-        Errno.ECONNRESET => (int)SocketError.ConnectionReset,
-        Errno.EPIPE => (int)SocketError.Shutdown,
-        Errno.ECONNABORTED => (int)SocketError.ConnectionAborted,
-        Errno.ETIMEDOUT => (int)SocketError.TimedOut,
-        Errno.EMFILE or Errno.ENFILE => (int)SocketError.TooManyOpenSockets,
-        Errno.ENOBUFS or Errno.ENOMEM => (int)SocketError.NoBufferSpaceAvailable,
-        Errno.EBADF or Errno.ENOTSOCK => (int)SocketError.NotSocket,
-        Errno.EINVAL => (int)SocketError.InvalidArgument,
-        _ => (int)SocketError.SocketError,
-    };
+        SocketError error =
+            errno == Sys.ECONNRESET ? SocketError.ConnectionReset :
+            errno == Sys.EPIPE ? SocketError.Shutdown :
+            errno == Sys.ECONNABORTED ? SocketError.ConnectionAborted :
+            errno == Sys.ETIMEDOUT ? SocketError.TimedOut :
+            errno == Sys.EMFILE || errno == Sys.ENFILE ? SocketError.TooManyOpenSockets :
+            errno == Sys.ENOBUFS || errno == Sys.ENOMEM ? SocketError.NoBufferSpaceAvailable :
+            errno == Sys.EBADF || errno == Sys.ENOTSOCK ? SocketError.NotSocket :
+            errno == Sys.EINVAL ? SocketError.InvalidArgument :
+            SocketError.SocketError;
+        return (int)error;
+    }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Runtime.CompilerServices;
-using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal;
 
@@ -22,19 +22,26 @@ internal static class SockAddr
 
     /// <summary>The endpoint of an IPv4 or IPv6 address; null for other families (Unix domain peers are unnamed).</summary>
     public static IPEndPoint? ToIPEndPoint(ReadOnlySpan<byte> address)
+        => ToIPEndPoint(address, Sys.SockAddrHasLength, Sys.AF_INET, Sys.AF_INET6);
+
+    /// <summary>As the kernel of a system with these values lays it out.</summary>
+    internal static IPEndPoint? ToIPEndPoint(ReadOnlySpan<byte> address, bool hasLength, int afInet, int afInet6)
     {
-        // sa_family is in host order; ports and IPv4 addresses in network order.
-        int family = BitConverter.ToUInt16(address);
+        // Linux's sa_family is two bytes in host order; the BSDs' is one byte after sa_len. Ports and IPv4 addresses
+        // are in network order, and the rest of the layout is the same.
+        int family = hasLength ? address[1] : BitConverter.ToUInt16(address);
         int port = BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
-        switch (family)
+        if (family == afInet)
         {
-            case SocketConstants.AF_INET:
-                return new IPEndPoint(new IPAddress(address.Slice(4, 4)), port);
-            case SocketConstants.AF_INET6:
-                uint scope = BitConverter.ToUInt32(address[24..]);
-                return new IPEndPoint(new IPAddress(address.Slice(8, 16), scope), port);
-            default:
-                return null;
+            return new IPEndPoint(new IPAddress(address.Slice(4, 4)), port);
         }
+
+        if (family == afInet6)
+        {
+            uint scope = BitConverter.ToUInt32(address[24..]);
+            return new IPEndPoint(new IPAddress(address.Slice(8, 16), scope), port);
+        }
+
+        return null;
     }
 }

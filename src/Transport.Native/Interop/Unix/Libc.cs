@@ -1,29 +1,31 @@
 using System.Runtime.InteropServices;
 
-namespace EchoHost.Transport.Native.Interop.Linux;
+namespace EchoHost.Transport.Native.Interop.Unix;
 
 /// <summary>
-/// The system calls the epoll engine makes, declared as they are in glibc and musl. Every call returns the kernel's
-/// result; on -1 the caller reads <see cref="Marshal.GetLastPInvokeError"/> for errno. Nothing here throws.
+/// The socket and descriptor calls of every Unix engine, declared as glibc, musl, macOS's libSystem and FreeBSD's libc
+/// declare them (the names and signatures are POSIX; their constants differ by system and come from <see cref="Sys"/>).
+/// <c>libc</c> is the runtime's name for the C library on each of them. Every call returns the kernel's result; on -1
+/// the caller reads <see cref="Marshal.GetLastPInvokeError"/> for errno. Nothing here throws.
 /// </summary>
 internal static unsafe partial class Libc
 {
     private const string Library = "libc";
 
-    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
-    public static partial int EpollCreate1(int flags);
-
-    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static partial int EpollCtl(int epfd, int op, int fd, byte* ev);
-
-    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
-    public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
-
-    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
-    public static partial int EventFd(uint initval, int flags);
-
+    /// <summary>Linux and FreeBSD; macOS has no <c>accept4</c> (see <see cref="Sys.HasAccept4"/>).</summary>
     [LibraryImport(Library, EntryPoint = "accept4", SetLastError = true)]
     public static partial int Accept4(int sockfd, byte* addr, int* addrlen, int flags);
+
+    [LibraryImport(Library, EntryPoint = "accept", SetLastError = true)]
+    public static partial int Accept(int sockfd, byte* addr, int* addrlen);
+
+    /// <summary>
+    /// <c>ioctl</c> with a request that takes no argument (<c>FIOCLEX</c>). Calls that pass an argument
+    /// (<c>fcntl(F_SETFL, …)</c>, <c>ioctl(FIONBIO, …)</c>) are variadic in C, which Apple's arm64 ABI passes on the
+    /// stack where a P/Invoke would pass a register; so none is declared here.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int IoCtl(int fd, nuint request);
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buf, nint len, int flags);
@@ -67,7 +69,12 @@ internal unsafe struct IoVec
     public nuint Length;
 }
 
-/// <summary><c>struct msghdr</c> (glibc and musl on 64-bit Linux).</summary>
+/// <summary>
+/// <c>struct msghdr</c> of 64-bit glibc and musl (56 bytes). macOS and FreeBSD declare <c>msg_iovlen</c> an
+/// <c>int</c> and <c>msg_controllen</c> a <c>socklen_t</c> (48 bytes), but at the same offsets: with no control data
+/// and little-endian storage, the bytes of a zeroed message with an iovec count below 2³¹ are the same, and the kernel
+/// reads no further than its own size.
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct MsgHdr
 {
@@ -80,7 +87,7 @@ internal unsafe struct MsgHdr
     public int Flags;
 }
 
-/// <summary><c>struct rlimit</c> (64-bit).</summary>
+/// <summary><c>struct rlimit</c>: two 64-bit <c>rlim_t</c> on 64-bit Linux, macOS and FreeBSD.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct RLimit
 {
@@ -88,10 +95,18 @@ internal struct RLimit
     public ulong Maximum;
 }
 
-/// <summary><c>struct linger</c>.</summary>
+/// <summary><c>struct linger</c>: two <c>int</c> everywhere.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct Linger
 {
     public int OnOff;
     public int Seconds;
+}
+
+/// <summary><c>struct timespec</c>: 64-bit <c>time_t</c> and <c>long</c> on 64-bit macOS and FreeBSD.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
 }
