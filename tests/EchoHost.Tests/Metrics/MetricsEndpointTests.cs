@@ -1,5 +1,6 @@
 using System.Net;
 using EchoHost.Hosting;
+using EchoHost.Protocol;
 using EchoHost.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,6 +74,51 @@ public class MetricsEndpointTests
 
         Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, old.StatusCode);
+    }
+
+    [Fact]
+    public async Task Application_handler_durations_come_out_as_a_histogram_that_promtool_accepts()
+    {
+        await using var server = await FramedServer.StartAsync("Native", "--EchoHost:Endpoints:http:Enabled=true", "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0");
+        using (var framed = await FramedTestClient.ConnectAsync(server.EndPoint))
+        {
+            for (ulong id = 1; id <= 3; id++)
+            {
+                var answer = await framed.CallAsync(id, TestHandlers.Sync, "timed"u8.ToArray());
+                Assert.Equal(FrameKind.Response, answer.Kind);
+            }
+        }
+
+        var http = server.App.Services.GetRequiredService<ListeningEndpoints>().GetBound().Single(e => e.Definition.Name == "http").Address;
+        using var client = new HttpClient { Timeout = Loopback.Timeout };
+
+        // The duration is recorded once the answer is on its way: the last one may lag the client by a moment.
+        var histogram = await ScrapeHandlerDurationAsync(client, http);
+        for (var attempt = 0; Count(histogram) < 3 && attempt < 50; attempt++)
+        {
+            await Task.Delay(100);
+            histogram = await ScrapeHandlerDurationAsync(client, http);
+        }
+
+        Assert.NotNull(histogram);
+        Assert.Equal(("histogram", "seconds"), (histogram.Type, histogram.Unit));
+        Assert.Equal(3, Count(histogram, "0x54"));
+
+        var text = await client.GetStringAsync(new Uri(http + "/metrics"));
+        var (exitCode, output) = await PrometheusTools.CheckMetricsAsync(text);
+        Assert.True(exitCode == 0 && output.Length == 0, $"promtool exited with {exitCode}:\n{output}\non:\n{text}");
+        Assert.Contains("echohost_handler_duration_seconds_bucket{type=\"0x54\",le=\"+Inf\"} 3\n", text, StringComparison.Ordinal);
+    }
+
+    private static double Count(MetricFamilyText? histogram, string? type = null) =>
+        histogram is null ? 0 : histogram.Samples.Where(s => s.Name == "echohost_handler_duration_seconds_count" && (type is null || s.Labels["type"] == type)).Sum(s => s.Value);
+
+    private static async Task<MetricFamilyText?> ScrapeHandlerDurationAsync(HttpClient client, string http)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(http + "/metrics"));
+        request.Headers.TryAddWithoutValidation("Accept", PrometheusAccept);
+        using var response = await client.SendAsync(request);
+        return OpenMetricsParser.Parse(await response.Content.ReadAsStringAsync()).GetValueOrDefault("echohost_handler_duration_seconds");
     }
 
     [Theory]
