@@ -50,6 +50,7 @@ public static class EchoHostApplicationExtensions
             provider => provider.GetRequiredService<ListeningEndpoints>());
         services.AddHostedService<StartupReporter>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("endpoints", tags: [ReadinessCheck.Tag]);
+        services.AddEchoHostMetrics(builder.Configuration);
 
         // Last, so that every transport registered above is wrapped.
         var bindFailures = new BindFailures();
@@ -68,6 +69,7 @@ public static class EchoHostApplicationExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
+        app.MapEchoHostMetrics();
         return app;
     }
 }
