@@ -233,7 +233,7 @@ public class WineConformanceTests(WineEchoHost wine)
     {
         // Kestrel's debug log says when a connection has not finished closing (its transport's disposal included) by
         // the end of the shutdown timeout.
-        await using var process = await wine.StartAsync("--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug");
+        await using var process = await wine.StartAsync("--Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Server.Kestrel=Debug");
         using var framed = await Loopback.ConnectAsync(await process.EndPointAsync("framed"));
         await Loopback.SendAllAsync(framed, Request(7, MessageTypes.Echo, [1, 2, 3]));
         Assert.Equal(7UL, (await ReadResponseAsync(framed)).Id);
@@ -268,7 +268,7 @@ public class WineConformanceTests(WineEchoHost wine)
     {
         // A client that sends and never reads: the server's send to it waits, and its graceful close cannot finish.
         // When the host's shutdown timeout has passed, Kestrel aborts it: RST, the outstanding send cancelled.
-        await using var process = await wine.StartAsync("--shutdownTimeoutSeconds=2", "--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Debug");
+        await using var process = await wine.StartAsync("--EchoHost:ShutdownTimeout=00:00:02", "--Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Server.Kestrel=Debug");
         using var stuck = await Loopback.ConnectAsync(await process.EndPointAsync("echo"));
         using var stop = new CancellationTokenSource();
         long sent = 0;
