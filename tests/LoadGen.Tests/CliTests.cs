@@ -13,7 +13,7 @@ public class CliTests
         {
             using var output = new StringWriter();
             using var error = new StringWriter();
-            var status = Cli.Run(["pingpong", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connections", "4", "--warmup", "0.1", "--duration", "0.3", "--json", file, "--quiet"], output, error);
+            var status = Cli.Run(["pingpong", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connections", "4", "--warmup", "0.2", "--duration", "1", "--json", file, "--quiet"], output, error);
 
             Assert.Equal(0, status);
             using var json = JsonDocument.Parse(File.ReadAllText(file));
@@ -34,7 +34,7 @@ public class CliTests
     {
         using var server = new TestServer(ServerBehavior.CorruptEcho);
         using var output = new StringWriter();
-        var status = Cli.Run(["pingpong", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connections", "2", "--warmup", "0", "--duration", "0.3", "--format", "json", "--quiet"], output, output);
+        var status = Cli.Run(["pingpong", "--port", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connections", "2", "--warmup", "0", "--duration", "1", "--format", "json", "--quiet"], output, output);
 
         Assert.Equal(1, status);
         using var json = JsonDocument.Parse(output.ToString());

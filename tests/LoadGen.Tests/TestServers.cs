@@ -29,6 +29,14 @@ public sealed class TestServer : IDisposable
     private readonly ServerBehavior _behavior;
     private readonly Task _acceptLoop;
 
+    static TestServer()
+    {
+        // The tests block threads while a run goes (the load generator's coordinating thread sleeps and joins); the
+        // server's connections must not wait for the thread pool to grow past them.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+    }
+
     public TestServer(ServerBehavior behavior = ServerBehavior.Echo)
     {
         _behavior = behavior;

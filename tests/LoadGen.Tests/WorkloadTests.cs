@@ -40,7 +40,7 @@ public class WorkloadTests
         using var server = new TestServer();
         var result = Run(Settings(WorkloadKind.Rtt, server, connections: 50));
         Assert.Equal(1, result.Connections);
-        Assert.Equal(1, server.ClientAddresses.Count);
+        Assert.Single(server.ClientAddresses);
         Assert.Equal(0, result.ErrorTotal);
         Assert.True(result.Messages > 0);
     }

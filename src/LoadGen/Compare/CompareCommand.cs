@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using EchoHost.LoadGen.Output;
 
 namespace EchoHost.LoadGen.Compare;
@@ -51,7 +52,12 @@ internal static class CompareCommand
             throw new UsageException("--rounds must be at least 1.");
         }
 
-        var results = new CompareRunner(settings, new ProcessLauncher(root, settings.ServerCpu), output).Run();
+        var launcher = new ProcessLauncher(root, settings.ServerCpu);
+
+        // Interrupted: the server of the run in progress is stopped rather than left behind.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => launcher.StopAll());
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => launcher.StopAll());
+        var results = new CompareRunner(settings, launcher, output).Run();
         var json = Path.Combine(settings.OutputDirectory, "results.json");
         var html = Path.Combine(settings.OutputDirectory, "report.html");
         File.WriteAllText(json, JsonOutput.Serialize(results) + Environment.NewLine);

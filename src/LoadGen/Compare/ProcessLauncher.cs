@@ -14,6 +14,17 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RunningServer, bool> _running = new();
+
+    /// <summary>Stops every server still running (the comparison is interrupted).</summary>
+    public void StopAll()
+    {
+        foreach (var server in _running.Keys)
+        {
+            server.Dispose();
+        }
+    }
+
     public RunningServer Start(ServerSpec server, string logPath)
     {
         var echoPort = FreePort();
@@ -42,7 +53,7 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
         process.ErrorDataReceived += (_, e) => WriteLog(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var running = new ServerProcess(process, log)
+        var running = new ServerProcess(process, log, _running)
         {
             Echo = new IPv4Endpoint(0x7F000001, (ushort)echoPort),
             FramedPort = framedPort,
@@ -64,6 +75,7 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
             throw;
         }
 
+        _running[running] = true;
         return running;
     }
 
@@ -113,9 +125,10 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
         throw new InvalidOperationException($"{name} did not accept connections on port {port} within {s_startTimeout.TotalSeconds:F0} s.");
     }
 
-    private sealed partial class ServerProcess(Process process, StreamWriter log) : RunningServer
+    private sealed partial class ServerProcess(Process process, StreamWriter log, System.Collections.Concurrent.ConcurrentDictionary<RunningServer, bool> running) : RunningServer
     {
         private const int SIGTERM = 15;
+        private int _disposed;
 
         public override int Pid => process.Id;
 
@@ -123,6 +136,12 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
 
         public override void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            running.TryRemove(this, out _);
             if (!process.HasExited)
             {
                 _ = Kill(process.Id, SIGTERM);

@@ -62,6 +62,16 @@ internal sealed class ClosedLoopDriver(RunControl control) : Driver
         return worker.Active == 0 ? -1 : 10;
     }
 
+    /// <summary>A connection that opens after traffic started (a slow connect) joins in at once.</summary>
+    public override void Opened(Worker worker, Connection connection)
+    {
+        if (_started && worker.Now < control.MeasureEnd)
+        {
+            connection.StartTicks = worker.Now;
+            worker.Request(connection);
+        }
+    }
+
     public override void Completed(Worker worker, Connection connection, long sequence)
     {
         var now = worker.Now;
