@@ -12,8 +12,12 @@ internal sealed class HoldDriver(RunControl control, int window) : Driver
     private int _opening;
     private int _nextCheck;
     private int _checking;
+    private int _held;
+    private int _alive;
+    private bool _openingDone;
+    private bool _checkDone;
 
-    /// <summary>Connections opened and verified.</summary>
+    /// <summary>Connections opened and verified (read once the workers are done).</summary>
     public int Held => _held;
 
     /// <summary>True when every connection is held or failed.</summary>
@@ -23,11 +27,6 @@ internal sealed class HoldDriver(RunControl control, int window) : Driver
     public int Alive => _alive;
 
     public bool CheckDone => Volatile.Read(ref _checkDone);
-
-    private int _held;
-    private int _alive;
-    private bool _openingDone;
-    private bool _checkDone;
 
     public override int Tick(Worker worker)
     {

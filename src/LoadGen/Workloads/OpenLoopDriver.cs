@@ -51,7 +51,8 @@ internal sealed class OpenLoopDriver(RunControl control, int totalConnections, d
                 added++;
             }
 
-            if (added > 0)
+            // Also when nothing new is due: messages held back by the in-flight bound go out as answers come in.
+            if (added > 0 || connection.Sent < connection.Due)
             {
                 worker.Request(connection, added);
             }
