@@ -10,7 +10,7 @@ internal static class Machine
     {
         Cpu = ReadCpuModel(),
         Cpus = CountCpus(),
-        Kernel = RuntimeInformation.OSDescription,
+        Kernel = $"{RuntimeInformation.OSDescription}, Linux {ReadFirst("/proc/sys/kernel/osrelease", 1).Trim()}",
         Runtime = RuntimeInformation.FrameworkDescription,
         LoadAverage = ReadFirst("/proc/loadavg", 3),
         Pinning = string.Create(CultureInfo.InvariantCulture, $"server on CPU {settings.ServerCpu}, client on CPU {settings.ClientCpu} (taskset)"),
