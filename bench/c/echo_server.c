@@ -1,7 +1,7 @@
 /*
  * echo_server.c: a minimal single-threaded epoll TCP echo server.
  *
- * The "C on the same machine" reference for bench/transport.sh: one thread, one
+ * The "C on the same machine" reference of bench/compare.sh: one thread, one
  * level-triggered epoll set, non-blocking sockets, TCP_NODELAY, a listen backlog as
  * large as the kernel allows (net.core.somaxconn caps it). Bytes are echoed back in
  * order; when the peer cannot take them, the rest is kept and reading from that

@@ -1,5 +1,5 @@
 /*
- * loadgen.c: the load client of bench/transport.sh.
+ * loadgen.c: the minimal C load client, the reference of bench/compare.sh's client check.
  *
  * One thread, one level-triggered epoll loop, non-blocking sockets, all buffers
  * allocated before the measurement starts (nothing is allocated per message). Every

@@ -1,0 +1,17 @@
+using EchoHost.LoadGen.Interop;
+
+namespace EchoHost.LoadGen.Engine;
+
+internal static unsafe class ResourceLimits
+{
+    /// <summary>Raises the soft descriptor limit to the hard one: a run may hold tens of thousands of sockets.</summary>
+    public static void RaiseDescriptorLimit()
+    {
+        RLimit limit;
+        if (Libc.GetRLimit(LinuxConstants.RLIMIT_NOFILE, &limit) == 0 && limit.Current < limit.Maximum)
+        {
+            limit.Current = limit.Maximum;
+            Libc.SetRLimit(LinuxConstants.RLIMIT_NOFILE, &limit);
+        }
+    }
+}

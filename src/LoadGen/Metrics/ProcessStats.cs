@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace EchoHost.LoadGen.Metrics;
+
+/// <summary>A process's memory and CPU time, read from /proc.</summary>
+internal static class ProcessStats
+{
+    /// <summary>Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on every Linux build in use).</summary>
+    private const double ClockTicksPerSecond = 100;
+
+    /// <summary>VmRSS of <paramref name="pid"/> in KiB, or null when it cannot be read.</summary>
+    public static long? ResidentKib(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>User plus system CPU seconds of <paramref name="pid"/> (utime + stime), or null.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        // The command name may hold spaces and parentheses: the fields start after the last ')'.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+
+        // fields[0] is state (field 3); utime and stime are fields 14 and 15.
+        return fields.Length > 12 &&
+            long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var user) &&
+            long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var system)
+            ? (user + system) / ClockTicksPerSecond
+            : null;
+    }
+}

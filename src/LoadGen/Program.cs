@@ -1,0 +1,3 @@
+using EchoHost.LoadGen;
+
+return Cli.Run(args, Console.Out, Console.Error);
