@@ -16,7 +16,7 @@ internal sealed record ServerSpec(string Name, string Command)
         var echoHost = $"exec dotnet {Quote(Path.Combine(root, "src/EchoHost/bin/Release/net10.0/EchoHost.dll"))}" +
             " --EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:{port} --EchoHost:Endpoints:echo:Protocol=echo" +
             " --EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:{framed_port} --EchoHost:Endpoints:framed:Protocol=framed" +
-            " --EchoHost:Endpoints:http:Url=http://127.0.0.1:{http_port} --Logging:LogLevel:Default=Warning";
+            " --EchoHost:Endpoints:http:Url=http://127.0.0.1:{http_port} --Serilog:MinimumLevel:Default=Warning";
         return
         [
             new("native", echoHost + " --EchoHost:Transport=Native"),
