@@ -8,7 +8,8 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # Tools the tests run: prlimit (util-linux), kill (procps), python3 (a launcher that plays systemd's journal) and Wine
 # (wine, wine64, which runs the service's Windows build to test the IOCP engine) for the end-to-end tests, gcc for
-# the transport's, promtool and the prometheus server (prometheus) for the metrics'.
+# the transport's, promtool and the prometheus server (prometheus) for the metrics', chromium for the load generator's
+# report.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
@@ -21,6 +22,8 @@ elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
 { command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
+# A real browser for the benchmark report's page.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

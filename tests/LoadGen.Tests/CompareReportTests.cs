@@ -73,6 +73,23 @@ public sealed class CompareReportTests : IDisposable
 
         Assert.Contains(document.Descendants(s_html + "h2"), h => h.Value == "ping-pong, 50 connections × 64 B");
         Assert.Contains(document.Descendants(s_html + "td"), td => td.Value == "RSS per connection (KiB)");
+
+        // A real browser loads the page and builds the same charts: every bar, every heading.
+        var dom = HeadlessChromium.DumpDom(html);
+        Assert.Equal(charts.Count, CountOf(dom, "<svg"));
+        Assert.Equal(bars.Count, CountOf(dom, "data-value=\""));
+        Assert.Contains("ping-pong, 50 connections × 64 B", dom, StringComparison.Ordinal);
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     [Fact]
