@@ -3,6 +3,7 @@ using EchoHost.Hosting;
 using EchoHost.Metrics;
 using EchoHost.Protocols;
 using EchoHost.Protocols.Framed;
+using EchoHost.ServiceManagers;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -49,6 +50,7 @@ public static class EchoHostApplicationExtensions
         services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>(
             provider => provider.GetRequiredService<ListeningEndpoints>());
         services.AddHostedService<StartupReporter>();
+        services.AddServiceManagers(settings);
         services.AddHealthChecks().AddCheck<ReadinessCheck>("endpoints", tags: [ReadinessCheck.Tag]);
         services.AddEchoHostMetrics(builder.Configuration);
 

@@ -4,6 +4,7 @@ using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
+using EchoHost.ServiceManagers;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -50,7 +51,7 @@ public class TransportChoiceTests
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new ServiceMetrics(services.GetRequiredService<IMeterFactory>(), settings, new MessageTypeSlots([]));
-        var reporter = new StartupReporter(settings, new ListeningEndpoints(settings), metrics, factory.CreateLogger<StartupReporter>());
+        var reporter = new StartupReporter(settings, new ListeningEndpoints(settings, InheritedSockets.None), metrics, factory.CreateLogger<StartupReporter>());
         await reporter.StartingAsync(CancellationToken.None);
 
         var entry = Assert.Single(logs.Entries);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using EchoHost.Configuration;
 using EchoHost.Protocols;
+using EchoHost.ServiceManagers;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -12,17 +14,18 @@ internal sealed record BoundEndpoint(EndpointDefinition Definition, EndPoint End
 
 /// <summary>
 /// Declares EchoHost's endpoints to Kestrel and remembers the <see cref="ListenOptions"/> of each, which Kestrel
-/// updates with the address it actually bound; that is how the log and the tests learn ephemeral ports.
+/// updates with the address it actually bound; that is how the log and the tests learn ephemeral ports. An endpoint
+/// that a service manager handed sockets to is served on those (Kestrel's <see cref="FileHandleEndPoint"/>) instead.
 /// </summary>
-internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigureOptions<KestrelServerOptions>
+internal sealed class ListeningEndpoints(EchoHostSettings settings, InheritedSockets inherited) : IConfigureOptions<KestrelServerOptions>
 {
     private readonly Lock _gate = new();
-    private List<(EndpointDefinition Definition, ListenOptions Options)> _listeners = [];
+    private List<(EndpointDefinition Definition, ListenOptions Options, bool Inherited)> _listeners = [];
 
     public void Configure(KestrelServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var listeners = new List<(EndpointDefinition, ListenOptions)>(settings.Endpoints.Count);
+        var listeners = new List<(EndpointDefinition, ListenOptions, bool)>(settings.Endpoints.Count);
         foreach (var endpoint in settings.Endpoints)
         {
             ListenOptions? captured = null;
@@ -31,6 +34,18 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
                 captured = listenOptions;
                 ProtocolBindings.Apply(listenOptions, endpoint);
             };
+
+            var sockets = inherited.For(endpoint).ToList();
+            foreach (var socket in sockets)
+            {
+                options.ListenHandle((ulong)socket.Descriptor, configure);
+                listeners.Add((endpoint, captured!, true));
+            }
+
+            if (sockets.Count > 0)
+            {
+                continue;
+            }
 
             switch (endpoint.Address)
             {
@@ -51,7 +66,7 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
                     throw new InvalidOperationException($"Unknown address kind {endpoint.Address.GetType().Name}.");
             }
 
-            listeners.Add((endpoint, captured!));
+            listeners.Add((endpoint, captured!, false));
         }
 
         // Kestrel configures its options once; should that ever happen twice, the last set is the one it binds.
@@ -66,7 +81,7 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
     {
         lock (_gate)
         {
-            return _listeners.ConvertAll(l => new BoundEndpoint(l.Definition, l.Options.EndPoint, FormatAddress(l.Definition, l.Options.EndPoint)));
+            return _listeners.ConvertAll(l => new BoundEndpoint(l.Definition, l.Options.EndPoint, FormatAddress(l.Definition, l.Options.EndPoint, l.Inherited)));
         }
     }
 
@@ -80,6 +95,7 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
                 (IPAddressEndpoint ip, IPEndPoint bound) => bound.Port == ip.Port && bound.Address.Equals(ip.Address),
                 (LocalhostEndpoint local, IPEndPoint bound) => bound.Port == local.Port && IPAddress.IsLoopback(bound.Address),
                 (UnixSocketEndpoint unix, UnixDomainSocketEndPoint bound) => string.Equals(bound.ToString(), unix.Path, StringComparison.Ordinal),
+                (_, FileHandleEndPoint handle) => inherited.Find(handle.FileHandle) is { } socket && inherited.For(endpoint).Contains(socket),
                 _ => false,
             };
 
@@ -92,11 +108,18 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings) : IConfigure
         return null;
     }
 
-    private static string FormatAddress(EndpointDefinition definition, EndPoint endPoint) =>
+    /// <summary>How messages name the endpoint that <paramref name="endPoint"/> was bound for, e.g. <c>Endpoint 'echo' (tcp://0.0.0.0:1512)</c>.</summary>
+    public string? Describe(EndPoint endPoint) =>
+        FindByEndPoint(endPoint) is not { } endpoint ? null
+        : endPoint is FileHandleEndPoint handle ? $"Endpoint '{endpoint.Name}' ({inherited.Find(handle.FileHandle)})"
+        : endpoint.Describe();
+
+    // The socket a service manager handed over says where it listens; the Url it replaced does not.
+    private static string FormatAddress(EndpointDefinition definition, EndPoint endPoint, bool inherited) =>
         (definition.Address, endPoint) switch
         {
             // Both loopback addresses are bound; the host name says so better than either address.
-            (LocalhostEndpoint { Port: > 0 } local, _) => Scheme(definition) + local,
+            (LocalhostEndpoint { Port: > 0 } local, _) when !inherited => Scheme(definition) + local,
             (_, IPEndPoint ip) => Scheme(definition) + ip,
             (_, UnixDomainSocketEndPoint unix) => "unix:" + unix,
             _ => endPoint.ToString() ?? definition.Url,

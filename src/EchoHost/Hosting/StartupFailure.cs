@@ -22,8 +22,7 @@ internal sealed record StartupFailure(string Message, int ExitCode, Exception? D
             return false;
         }
 
-        var endpoint = endpoints.FindByEndPoint(endPoint!);
-        var subject = endpoint?.Describe() ?? $"Address {endPoint}";
+        var subject = endpoints.Describe(endPoint!) ?? $"Address {endPoint}";
         var (reason, expected) = DescribeCause(cause!);
 
         // Expected causes are fully said by the message; anything else keeps its stack trace for whoever debugs it.
