@@ -11,7 +11,7 @@ public class FramedTests
 {
     public static TheoryData<string> Transports => Support.Transports.Both;
 
-    private static byte[] Request(ulong id, byte type, byte[] data, params MetadataItem[] metadata)
+    internal static byte[] Request(ulong id, byte type, byte[] data, params MetadataItem[] metadata)
     {
         var writer = new ArrayBufferWriter<byte>();
         FrameWriter.WriteMessage(writer, FrameKind.Request, id, type, data, metadata);
@@ -19,7 +19,7 @@ public class FramedTests
     }
 
     /// <summary>Reads one whole frame: its header first, then as many payload bytes as it says.</summary>
-    private static async Task<(FrameKind Kind, byte[] Payload)> ReadFrameAsync(Socket socket)
+    internal static async Task<(FrameKind Kind, byte[] Payload)> ReadFrameAsync(Socket socket)
     {
         var header = new byte[Frame.HeaderSize];
         await Loopback.ReadExactlyAsync(socket, header);

@@ -140,13 +140,11 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyDictionary<string, string>> WaitForEndpointsAsync(params string[] names)
     {
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
-        {
-            var found = new Dictionary<string, string>(StringComparer.Ordinal);
-            lock (_gate)
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        await WaitForAsync(
+            lines =>
             {
-                foreach (var line in _lines)
+                foreach (var line in lines)
                 {
                     var match = ListeningLine().Match(line);
                     if (match.Success)
@@ -154,22 +152,43 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
                         found[match.Groups["name"].Value] = match.Groups["address"].Value;
                     }
                 }
-            }
 
-            if (names.All(found.ContainsKey))
+                return names.All(found.ContainsKey);
+            },
+            $"report listening on {string.Join(", ", names)}");
+        return found;
+    }
+
+    /// <summary>
+    /// Waits for a line of output (either stream) that contains <paramref name="text"/>, such as what a launcher in
+    /// front of the service prints; fails with the process's output if it exits first.
+    /// </summary>
+    public Task WaitForLineAsync(string text) =>
+        WaitForAsync(lines => lines.Exists(line => line.Contains(text, StringComparison.Ordinal)), $"print '{text}'");
+
+    /// <summary>Polls the output until <paramref name="done"/> holds; fails with the output if the process exits first or takes too long.</summary>
+    private async Task WaitForAsync(Func<List<string>, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            lock (_gate)
             {
-                return found;
+                if (done(_lines))
+                {
+                    return;
+                }
             }
 
             if (_process.HasExited)
             {
                 await WaitForOutputAsync();
-                throw new InvalidOperationException($"EchoHost exited with code {_process.ExitCode} before listening on {string.Join(", ", names)}. Output:{Environment.NewLine}{Output}");
+                throw new InvalidOperationException($"EchoHost exited with code {_process.ExitCode} before it would {what}. Output:{Environment.NewLine}{Output}");
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"EchoHost did not report listening on {string.Join(", ", names)} within {StartTimeout}. Output:{Environment.NewLine}{Output}");
+                throw new TimeoutException($"EchoHost did not {what} within {StartTimeout}. Output:{Environment.NewLine}{Output}");
             }
 
             await Task.Delay(50);

@@ -105,7 +105,7 @@ internal sealed partial class SystemdNotifier(
         Send(Encoding.UTF8.GetBytes($"READY=1\nSTATUS=Serving {names.Count} endpoint{(names.Count == 1 ? "" : "s")} ({string.Join(", ", names)})"));
         if (_watchdogInterval is { } interval)
         {
-            LogWatchdog(logger, interval);
+            LogWatchdog(logger, (long)interval.TotalMilliseconds);
             _watchdog = new Timer(static state => ((SystemdNotifier)state!).Send(Watchdog), this, interval, interval);
         }
 
@@ -140,8 +140,8 @@ internal sealed partial class SystemdNotifier(
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "systemd watchdog: pinging every {Interval}")]
-    private static partial void LogWatchdog(ILogger logger, TimeSpan interval);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "systemd watchdog: pinging every {IntervalMilliseconds} ms")]
+    private static partial void LogWatchdog(ILogger logger, long intervalMilliseconds);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not notify systemd through {Socket}: {Reason}; later failures are not logged")]
     private static partial void LogSendFailed(ILogger logger, string socket, string reason);

@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EchoHost.EndToEnd.Tests.Support;
+using EchoHost.Protocol;
+
+namespace EchoHost.EndToEnd.Tests;
+
+/// <summary>
+/// systemd's socket activation, played by systemd's own <c>systemd-socket-activate</c>: it binds the sockets, waits for
+/// the first client, then execs the service with <c>LISTEN_FDS</c>, <c>LISTEN_PID</c> and <c>LISTEN_FDNAMES</c>, as
+/// a .socket unit would. The client that woke it is served by the service through the socket it inherited.
+/// </summary>
+public class SystemdSocketActivationTests
+{
+    public static TheoryData<string> Transports => Support.Transports.Both;
+
+    /// <summary>A loopback port that was free a moment ago, for systemd-socket-activate to bind.</summary>
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    /// <summary>
+    /// Starts the service behind systemd-socket-activate with one socket per entry of <paramref name="sockets"/>
+    /// (<c>-l</c>, plus <paramref name="options"/> such as <c>--datagram</c>), named by <c>--fdname</c>; returns once
+    /// they listen (the service itself starts on the first client).
+    /// </summary>
+    private static async Task<EchoHostProcess> ActivateAsync(string transport, (string Name, int Port)[] sockets, string[] options, params string[] args)
+    {
+        string[] launcher =
+        [
+            "systemd-socket-activate",
+            .. options,
+            .. sockets.SelectMany(s => new[] { "-l", $"127.0.0.1:{s.Port}" }),
+            $"--fdname={string.Join(':', sockets.Select(s => s.Name))}",
+        ];
+        var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments(transport, args), launcher: launcher);
+        foreach (var (_, port) in sockets)
+        {
+            await process.WaitForLineAsync($"Listening on 127.0.0.1:{port} as ");
+        }
+
+        return process;
+    }
+
+    /// <summary>The service's own last word on standard error, after what systemd-socket-activate printed there.</summary>
+    private static string LastLine(string text) => text.Trim().Split('\n')[^1];
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Sockets_passed_by_name_serve_the_echo_and_framed_endpoints(string transport)
+    {
+        var echoPort = FreePort();
+        var framedPort = FreePort();
+        await using var process = await ActivateAsync(transport, [("echo", echoPort), ("framed", framedPort)], []);
+
+        // The first client wakes the service; its connection waits in the inherited socket's queue meanwhile.
+        var echo = new IPEndPoint(IPAddress.Loopback, echoPort);
+        Assert.Equal("woken"u8.ToArray(), await Loopback.EchoAsync(echo, "woken"u8.ToArray()));
+
+        using (var framed = await Loopback.ConnectAsync(new IPEndPoint(IPAddress.Loopback, framedPort)))
+        {
+            await Loopback.SendAllAsync(framed, FramedTests.Request(7, MessageTypes.Echo, Encoding.UTF8.GetBytes("through systemd")));
+            var (kind, payload) = await FramedTests.ReadFrameAsync(framed);
+            Assert.Equal(FrameKind.Response, kind);
+            Assert.True(Message.TryParse(new ReadOnlySequence<byte>(payload), out var response));
+            Assert.Equal(7UL, response.Id);
+            Assert.Equal("through systemd", Encoding.UTF8.GetString(response.Data.ToArray()));
+        }
+
+        // The log gives the inherited sockets' real addresses; the endpoint without one bound its own Url.
+        var addresses = await process.WaitForEndpointsAsync("echo", "framed", "http");
+        Assert.Equal($"tcp://127.0.0.1:{echoPort}", addresses["echo"]);
+        Assert.Equal($"tcp://127.0.0.1:{framedPort}", addresses["framed"]);
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+$", addresses["http"]);
+
+        // The service holds them close-on-exec (O_CLOEXEC, 02000000 in /proc's octal flags).
+        foreach (var descriptor in new[] { 3, 4 })
+        {
+            var flags = File.ReadLines($"/proc/{process.Id}/fdinfo/{descriptor}").Single(l => l.StartsWith("flags:", StringComparison.Ordinal));
+            Assert.NotEqual(0, Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 0x80000);
+        }
+
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task An_inherited_socket_keeps_the_protocol_of_its_endpoint()
+    {
+        // Named http, the socket speaks HTTP, whatever the Url it stands in for.
+        var port = FreePort();
+        await using var process = await ActivateAsync("Native", [("http", port)], []);
+        using var client = new HttpClient { Timeout = Loopback.Timeout };
+        Assert.Equal("Healthy", await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/healthz")));
+        Assert.Equal($"http://127.0.0.1:{port}", (await process.WaitForEndpointsAsync("http"))["http"]);
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_socket_named_after_no_endpoint_stops_start_up_with_2(string transport)
+    {
+        var port = FreePort();
+        await using var process = await ActivateAsync(transport, [("gopher", port)], []);
+        using (var client = await Loopback.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            Assert.Equal(2, await process.WaitForExitAsync());
+        }
+
+        Assert.Equal(
+            "EchoHost cannot start: The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name",
+            LastLine(process.StandardError));
+    }
+
+    [Fact]
+    public async Task A_datagram_socket_stops_start_up_with_2()
+    {
+        var port = FreePort();
+        await using var process = await ActivateAsync("Native", [("echo", port)], ["--datagram"]);
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            await client.SendToAsync("wake"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, port));
+            Assert.Equal(2, await process.WaitForExitAsync());
+        }
+
+        Assert.Equal(
+            "EchoHost cannot start: The socket 'echo' from systemd (fd 3) is not a listening stream socket; endpoints take ListenStream= sockets (SockType stream under launchd)",
+            LastLine(process.StandardError));
+    }
+
+    [Fact]
+    public async Task Malformed_listen_fds_for_this_process_stops_start_up_with_2()
+    {
+        // A shell sets the variables for its own pid, then becomes the service.
+        const string Script = "export LISTEN_PID=$$ LISTEN_FDS=two; exec \"$@\"";
+        await using var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments("Sockets"), launcher: ["sh", "-c", Script, "sh"]);
+        Assert.Equal(2, await process.WaitForExitAsync());
+        Assert.Equal("EchoHost cannot start: LISTEN_FDS is 'two', not a number of descriptors (systemd socket activation)", process.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task Listen_fds_meant_for_another_process_are_ignored()
+    {
+        // What a service's child would inherit: variables for its parent (pid 1 here, which the service never is).
+        await using var process = EchoHostProcess.Start(
+            EchoHostProcess.LoopbackArguments("Native"),
+            new Dictionary<string, string> { ["LISTEN_PID"] = "1", ["LISTEN_FDS"] = "1", ["LISTEN_FDNAMES"] = "gopher" });
+        var echo = await process.EndPointAsync("echo");
+        Assert.Equal("x"u8.ToArray(), await Loopback.EchoAsync(echo, "x"u8.ToArray()));
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync());
+    }
+}
