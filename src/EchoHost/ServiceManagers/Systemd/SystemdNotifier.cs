@@ -59,7 +59,8 @@ internal sealed partial class SystemdNotifier(
             return null;
         }
 
-        return TimeSpan.FromMicroseconds(microseconds / 2.0);
+        // A timer's period is whole milliseconds, and a period of 0 would fire once.
+        return TimeSpan.FromMilliseconds(Math.Max(1, microseconds / 2000));
     }
 
     public Task StartingAsync(CancellationToken cancellationToken)
