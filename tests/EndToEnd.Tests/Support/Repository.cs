@@ -17,4 +17,17 @@ public static class Repository
         return settings.RootElement.GetProperty("EchoHost").GetProperty("Endpoints").EnumerateObject()
             .ToDictionary(e => e.Name, e => new Uri(e.Value.GetProperty("Url").GetString()!).Port);
     }
+
+    /// <summary>A value of the shipped appsettings.json by its configuration key, e.g. <c>EchoHost:ShutdownTimeout</c>.</summary>
+    public static string ShippedSetting(string key)
+    {
+        using var settings = JsonDocument.Parse(File.ReadAllText(PathOf("appsettings.json")));
+        var element = settings.RootElement;
+        foreach (var part in key.Split(':'))
+        {
+            element = element.GetProperty(part);
+        }
+
+        return element.ToString();
+    }
 }
