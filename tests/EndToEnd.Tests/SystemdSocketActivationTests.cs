@@ -89,6 +89,41 @@ public class SystemdSocketActivationTests
         Assert.Equal(0, await process.WaitForExitAsync());
     }
 
+    /// <summary>
+    /// Plays systemd's part past what systemd-socket-activate does: it keeps its own copy of the listening socket while
+    /// the service runs and after it exits, as systemd keeps a .socket unit's socket for the next start. SIGTERM is
+    /// passed on; the service's exit is reported, then the launcher waits to be killed.
+    /// </summary>
+    private const string HoldingLauncher = """
+        import os, signal, socket, subprocess, sys, time
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        os.dup2(listener.fileno(), 3)
+        print(f"Holding 127.0.0.1:{listener.getsockname()[1]}", flush=True)
+        env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="echo")
+        child = subprocess.Popen(["sh", "-c", 'export LISTEN_PID=$$; exec "$@"', "sh", *sys.argv[1:]], pass_fds=[3], env=env)
+        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+        print(f"Service exited with {child.wait()}", flush=True)
+        time.sleep(600)
+        """;
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task The_socket_systemd_holds_still_listens_after_the_service_stops(string transport)
+    {
+        await using var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments(transport), launcher: ["python3", "-c", HoldingLauncher]);
+        var echo = await process.EndPointAsync("echo");
+        Assert.Equal("once"u8.ToArray(), await Loopback.EchoAsync(echo, "once"u8.ToArray()));
+
+        process.Terminate();
+        await process.WaitForLineAsync("Service exited with 0");
+
+        // Closing its descriptor must not have shut the shared socket down: the next client is queued for the next start.
+        using var next = await Loopback.ConnectAsync(echo);
+        Assert.True(next.Connected);
+    }
+
     [Fact]
     public async Task An_inherited_socket_keeps_the_protocol_of_its_endpoint()
     {
