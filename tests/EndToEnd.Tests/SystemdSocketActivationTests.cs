@@ -138,35 +138,22 @@ public class SystemdSocketActivationTests
     }
 
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task A_socket_named_after_no_endpoint_stops_start_up_with_2(string transport)
+    [InlineData("Native", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
+    [InlineData("Sockets", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
+    [InlineData("Native", "echo", true, "The socket 'echo' from systemd (fd 3) is not a listening stream socket; endpoints take ListenStream= sockets (SockType stream under launchd)")]
+    public async Task A_socket_the_service_cannot_serve_stops_start_up_with_2(string transport, string name, bool datagram, string expected)
     {
         var port = FreePort();
-        await using var process = await ActivateAsync(transport, [("gopher", port)], []);
-        using (var client = await Loopback.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        await using var process = await ActivateAsync(transport, [(name, port)], datagram ? ["--datagram"] : []);
+        using (var client = datagram ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) : new Socket(SocketType.Stream, ProtocolType.Tcp))
         {
+            // The first datagram or connection wakes the service.
+            await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+            await client.SendAsync("wake"u8.ToArray());
             Assert.Equal(2, await process.WaitForExitAsync());
         }
 
-        Assert.Equal(
-            "EchoHost cannot start: The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name",
-            LastLine(process.StandardError));
-    }
-
-    [Fact]
-    public async Task A_datagram_socket_stops_start_up_with_2()
-    {
-        var port = FreePort();
-        await using var process = await ActivateAsync("Native", [("echo", port)], ["--datagram"]);
-        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
-        {
-            await client.SendToAsync("wake"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, port));
-            Assert.Equal(2, await process.WaitForExitAsync());
-        }
-
-        Assert.Equal(
-            "EchoHost cannot start: The socket 'echo' from systemd (fd 3) is not a listening stream socket; endpoints take ListenStream= sockets (SockType stream under launchd)",
-            LastLine(process.StandardError));
+        Assert.Equal($"EchoHost cannot start: {expected}", LastLine(process.StandardError));
     }
 
     [Fact]
