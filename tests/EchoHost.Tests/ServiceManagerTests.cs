@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Configuration;
+using EchoHost.Hosting;
 using EchoHost.ServiceManagers;
 using EchoHost.ServiceManagers.Launchd;
 using EchoHost.ServiceManagers.Systemd;
+using Microsoft.AspNetCore.Connections;
 using static EchoHost.Tests.ConfigurationBuilding;
 
 namespace EchoHost.Tests;
@@ -82,6 +84,17 @@ public class ServiceManagerTests
             [new InheritedSocket("echo", 3, manager), new InheritedSocket("gopher", 4, manager)], Endpoints()));
 
         Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void A_failed_bind_of_an_inherited_socket_names_the_endpoint_and_the_socket()
+    {
+        var settings = Load(Defaults());
+        var endpoints = new ListeningEndpoints(settings, InheritedSockets.Match([new InheritedSocket("echo", 3, "systemd")], settings.Endpoints));
+
+        Assert.Equal("Endpoint 'echo' (socket 'echo' from systemd (fd 3))", endpoints.Describe(new FileHandleEndPoint(3, FileHandleType.Auto)));
+        Assert.Null(endpoints.Describe(new FileHandleEndPoint(4, FileHandleType.Auto)));
+        Assert.Equal("Endpoint 'http' (http://0.0.0.0:9464)", endpoints.Describe(new IPEndPoint(IPAddress.Any, 9464)));
     }
 
     [Fact]

@@ -56,7 +56,9 @@ public class SystemdSocketActivationTests
     {
         var echoPort = FreePort();
         var framedPort = FreePort();
-        await using var process = await ActivateAsync(transport, [("echo", echoPort), ("framed", framedPort)], []);
+        // The echo endpoint's Url (localhost, which the log would name) is replaced by the socket.
+        await using var process = await ActivateAsync(
+            transport, [("echo", echoPort), ("framed", framedPort)], [], "--EchoHost:Endpoints:echo:Url=tcp://localhost:1512");
 
         // The first client wakes the service; its connection waits in the inherited socket's queue meanwhile.
         var echo = new IPEndPoint(IPAddress.Loopback, echoPort);

@@ -95,7 +95,7 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings, InheritedSoc
                 (IPAddressEndpoint ip, IPEndPoint bound) => bound.Port == ip.Port && bound.Address.Equals(ip.Address),
                 (LocalhostEndpoint local, IPEndPoint bound) => bound.Port == local.Port && IPAddress.IsLoopback(bound.Address),
                 (UnixSocketEndpoint unix, UnixDomainSocketEndPoint bound) => string.Equals(bound.ToString(), unix.Path, StringComparison.Ordinal),
-                (_, FileHandleEndPoint handle) => inherited.Find(handle.FileHandle) is { } socket && inherited.For(endpoint).Contains(socket),
+                (_, FileHandleEndPoint handle) => inherited.For(endpoint).Any(socket => (ulong)socket.Descriptor == handle.FileHandle),
                 _ => false,
             };
 
