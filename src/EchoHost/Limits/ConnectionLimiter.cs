@@ -24,6 +24,9 @@ internal sealed class ConnectionLimiter
         "too many addresses connected"u8.ToArray(),
     ];
 
+    /// <summary>The least time between two lines about one endpoint's refusals.</summary>
+    public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+
     private readonly ServerConnectionCount _server;
     private readonly EndpointCounters _counters;
     private readonly AddressTable? _addresses;
@@ -31,6 +34,7 @@ internal sealed class ConnectionLimiter
     private readonly long[] _rejected = new long[LimitNames.RejectReasons.Length];
     private readonly long[] _timedOut = new long[LimitNames.Timeouts.Length];
     private readonly long[] _logged = new long[LimitNames.RejectReasons.Length];
+    private long _lastLogged = Environment.TickCount64 - (long)LogInterval.TotalMilliseconds;
     private int _connections;
 
     public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, EndpointCounters counters)
@@ -159,16 +163,24 @@ internal sealed class ConnectionLimiter
         _addresses?.Forget(Stopwatch.GetTimestamp());
     }
 
-    /// <summary>Writes one Warning line with the refusals since the last line, if any: a flood gets one line per call.</summary>
-    public void LogRejections(ILogger logger)
+    /// <summary>
+    /// Writes one Warning line with the refusals since the last line, if there are any and the last line is at least
+    /// <see cref="LogInterval"/> old (<paramref name="now"/>: <see cref="Environment.TickCount64"/>).
+    /// </summary>
+    public void LogRejections(long now, ILogger logger)
     {
+        if (now - _lastLogged < (long)LogInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
         long total = 0;
         StringBuilder? reasons = null;
         for (var i = 0; i < _rejected.Length; i++)
         {
-            var now = Volatile.Read(ref _rejected[i]);
-            var count = now - _logged[i];
-            _logged[i] = now;
+            var counted = Volatile.Read(ref _rejected[i]);
+            var count = counted - _logged[i];
+            _logged[i] = counted;
             if (count > 0)
             {
                 total += count;
@@ -179,6 +191,7 @@ internal sealed class ConnectionLimiter
         if (reasons is not null)
         {
             LimitsLog.Rejected(logger, Endpoint.Name, total, reasons.ToString());
+            _lastLogged = now;
         }
     }
 }
