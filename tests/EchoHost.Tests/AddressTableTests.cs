@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Limits;
@@ -44,5 +45,43 @@ public class AddressTableTests
         table.Release(third!, 8);
         table.Forget(9);
         Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
+    public void The_per_read_and_per_request_checks_and_the_accept_of_a_known_address_allocate_nothing()
+    {
+        var limits = Limits with { MaxConnectionsPerAddress = 0, RequestsPerSecondPerAddress = 1_000_000, RequestBurstPerAddress = 1_000_000, MaxTrackedAddresses = 10 };
+        var table = new AddressTable(limits, new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress));
+        var remote = new IPEndPoint(IPAddress.Parse("::ffff:192.0.2.1"), 4000);
+        var pipe = new Pipe();
+        table.TryAdmit(Key("192.0.2.1"), 1, out var entry);
+        var watch = new ConnectionWatch(limits, new RateLimit(1_000_000, 1_000_000), entry, "c1", pipe.Reader);
+        var ok = true;
+
+        var allocated = Allocated(() =>
+        {
+            watch.WaitingForPeer();
+            watch.Received();
+            watch.FrameProgress(3, completedFrame: true);
+            ok &= watch.TryTakeRequest();
+            ok &= AddressKey.TryGet(remote, out var key);
+            ok &= table.TryAdmit(key, 2, out var again) == RejectReason.None;
+            table.Release(again!, 3);
+        });
+
+        Assert.True(ok);
+        Assert.Equal(0, allocated);
+    }
+
+    private static long Allocated(Action action)
+    {
+        action();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            action();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
