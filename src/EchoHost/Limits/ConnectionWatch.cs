@@ -77,8 +77,15 @@ internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRa
 
         if (!_waiting || _inFlight is { Count: > 0 })
         {
-            // Busy (handlers running, answers being sent, the server not reading): idle time starts when it is done.
+            // Busy (handlers running, answers being sent, the server not reading): idle time starts when it is done,
+            // and so does the time of a frame in progress (unless the connection has moved on to another meanwhile).
             Volatile.Write(ref _lastReceived, now);
+            var started = Volatile.Read(ref _frameStarted);
+            if (started != 0)
+            {
+                Interlocked.CompareExchange(ref _frameStarted, now, started);
+            }
+
             return ConnectionTimeout.None;
         }
 
