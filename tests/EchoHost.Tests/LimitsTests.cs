@@ -141,6 +141,34 @@ public class LimitsTests
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task Unix_socket_clients_are_not_limited_per_address_while_tcp_clients_are(string transport)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"echohost-limits-{Guid.NewGuid():N}.sock");
+        try
+        {
+            await using var server = await FramedServer.StartAsync(
+                transport,
+                $"--EchoHost:Endpoints:local:Url=unix:{path}",
+                "--EchoHost:Endpoints:local:Protocol=echo",
+                "--EchoHost:Limits:MaxConnectionsPerAddress=1");
+            using var unix1 = await Loopback.ConnectAsync(server.EndPointOf("local"));
+            using var unix2 = await Loopback.ConnectAsync(server.EndPointOf("local"));
+            Assert.True(await EchoesAsync(unix1));
+            Assert.True(await EchoesAsync(unix2));
+
+            using var tcp1 = await Loopback.ConnectAsync(server.EndPointOf("echo"));
+            Assert.True(await EchoesAsync(tcp1));
+            using var tcp2 = await Loopback.ConnectAsync(server.EndPointOf("echo"));
+            Assert.False(await EchoesAsync(tcp2));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Connections_beyond_an_addresss_burst_are_refused_and_counted(string transport)
     {
         const int burst = 3;
