@@ -25,7 +25,6 @@ public class LimitsConfigurationTests
         Assert.Equal(TimeSpan.FromMinutes(5), echo.IdleTimeout);
         Assert.Equal(240, echo.MinFrameBytesPerSecond);
         Assert.Equal(TimeSpan.FromSeconds(5), echo.FrameGracePeriod);
-        Assert.False(echo.LimitsAddresses);
     }
 
     [Fact]
@@ -47,7 +46,6 @@ public class LimitsConfigurationTests
         Assert.Equal(TimeSpan.Zero, echo.IdleTimeout);
         Assert.Equal(2.5, echo.ConnectionsPerSecondPerAddress);
         Assert.Equal(8, echo.MaxConnectionsPerAddress);
-        Assert.True(echo.LimitsAddresses);
 
         // The server-wide MaxConnections is not an endpoint's default.
         Assert.Equal(0, http.MaxConnections);

@@ -46,6 +46,7 @@ internal sealed class ConnectionLimiter
         _requestRate = endpoint.Protocol == EndpointProtocol.Framed
             ? new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress)
             : default;
+        // Only an endpoint with a limit per address keeps a table of addresses.
         _addresses = limits.MaxConnectionsPerAddress > 0 || limits.ConnectionsPerSecondPerAddress > 0 || _requestRate.IsOn
             ? new AddressTable(limits, _requestRate)
             : null;

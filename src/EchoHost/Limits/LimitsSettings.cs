@@ -49,11 +49,7 @@ internal sealed record EndpointLimits(
     int MaxTrackedAddresses,
     TimeSpan IdleTimeout,
     int MinFrameBytesPerSecond,
-    TimeSpan FrameGracePeriod)
-{
-    /// <summary>Whether the endpoint keeps a table of its clients' addresses.</summary>
-    public bool LimitsAddresses => MaxConnectionsPerAddress > 0 || ConnectionsPerSecondPerAddress > 0 || RequestsPerSecondPerAddress > 0;
-}
+    TimeSpan FrameGracePeriod);
 
 /// <summary>
 /// <c>EchoHost:Limits</c> and the <c>Limits</c> section of each endpoint, validated: a negative or nonsensical value,
