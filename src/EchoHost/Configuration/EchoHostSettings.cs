@@ -18,10 +18,10 @@ internal sealed class EchoHostSettings
 
     private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed, LimitsSettings limits, EchoHostOptions options)
     {
-        Limits = limits;
         Transport = transport;
         Endpoints = endpoints;
         Framed = framed;
+        Limits = limits;
         ShutdownTimeout = options.ShutdownTimeout;
         AccessLog = options.AccessLog;
     }
