@@ -254,7 +254,7 @@ public class LimitsTests
     [MemberData(nameof(Transports))]
     public async Task An_idle_connection_is_closed_framed_with_GoAway_first_and_an_active_one_is_left_alone(string transport)
     {
-        await using var server = await FramedServer.StartAsync(transport, "--EchoHost:Limits:IdleTimeout=00:00:02");
+        await using var server = await FramedServer.StartAsync(transport, "--EchoHost:Limits:IdleTimeout=00:00:03");
         using var metrics = new ServiceMeasurements(server);
         using var idle = await server.ConnectAsync();
         using var idleEcho = await Loopback.ConnectAsync(server.EndPointOf("echo"));
