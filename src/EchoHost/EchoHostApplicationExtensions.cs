@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocols;
 using EchoHost.Protocols.Framed;
@@ -39,6 +40,7 @@ public static class EchoHostApplicationExtensions
 
         services.AddFramedProtocol(settings.Framed);
         services.AddSingleton<ServiceMetrics>();
+        services.AddConnectionLimits();
         if (settings.AccessLog)
         {
             services.AddSingleton(provider => new AccessLog(provider.GetRequiredService<ILoggerFactory>().CreateLogger(AccessLog.Category)));

@@ -14,4 +14,10 @@ public static class ErrorCodes
     public const string InvalidUtf8 = "invalid_utf8";
     public const string HandlerFailed = "handler_failed";
     public const string Timeout = "timeout";
+
+    /// <summary>EchoHost's extension: the request came faster than the server's rate limit for the client's address.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>EchoHost's extension: a frame arrived slower than the server's minimum rate; the connection is closed.</summary>
+    public const string FrameTimeout = "frame_timeout";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using EchoHost.Limits;
 using EchoHost.Protocols.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.Extensions.Configuration;
@@ -15,11 +16,12 @@ internal sealed class EchoHostSettings
     public const string EchoPortKey = "EchoHost:EchoPort";
     public const string NativeSectionName = "EchoHost:Native";
 
-    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed, EchoHostOptions options)
+    private EchoHostSettings(TransportChoice transport, IReadOnlyList<EndpointDefinition> endpoints, FramedOptions framed, LimitsSettings limits, EchoHostOptions options)
     {
         Transport = transport;
         Endpoints = endpoints;
         Framed = framed;
+        Limits = limits;
         ShutdownTimeout = options.ShutdownTimeout;
         AccessLog = options.AccessLog;
     }
@@ -31,6 +33,9 @@ internal sealed class EchoHostSettings
 
     /// <summary>The limits of the framed endpoints (<c>EchoHost:Framed</c>), validated even when none is enabled.</summary>
     public FramedOptions Framed { get; }
+
+    /// <summary>The connection limits and timeouts (<c>EchoHost:Limits</c> and each endpoint's <c>Limits</c>).</summary>
+    public LimitsSettings Limits { get; }
 
     /// <summary><c>EchoHost:ShutdownTimeout</c>: how long a stopping service lets its connections finish.</summary>
     public TimeSpan ShutdownTimeout { get; }
@@ -92,7 +97,8 @@ internal sealed class EchoHostSettings
 
         EnsureDistinctAddresses(endpoints);
         var framed = FramedOptions.Load(configuration);
-        return new EchoHostSettings(transport, endpoints, framed, options);
+        var limits = LimitsSettings.Load(configuration, endpoints);
+        return new EchoHostSettings(transport, endpoints, framed, limits, options);
     }
 
     private static bool IsEnabled(string name, EndpointOptions endpoint)

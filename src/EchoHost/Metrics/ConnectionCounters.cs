@@ -1,3 +1,5 @@
+using EchoHost.Limits;
+
 namespace EchoHost.Metrics;
 
 /// <summary>
@@ -9,6 +11,9 @@ internal class ConnectionCounters
 {
     public long BytesReceived;
     public long BytesSent;
+
+    /// <summary>What the limits watch of the connection (its reads, its address); set before the connection opens.</summary>
+    internal ConnectionWatch? Watch;
 
     // The endpoint's list of live connections, kept in the counters themselves so that tracking allocates nothing more.
     internal ConnectionCounters? Previous;

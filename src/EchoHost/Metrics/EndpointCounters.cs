@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Limits;
 
 namespace EchoHost.Metrics;
 
@@ -67,6 +68,21 @@ internal sealed class EndpointCounters(EndpointDefinition endpoint, string trans
             counters.Previous = counters.Next = null;
             Add(_closedTotals, counters);
             _closed++;
+        }
+    }
+
+    /// <summary>Adds the watches of the live connections to <paramref name="watches"/>, for the limits' sweep.</summary>
+    public void CollectWatches(List<ConnectionWatch> watches)
+    {
+        lock (_gate)
+        {
+            for (var live = _live; live is not null; live = live.Next)
+            {
+                if (live.Watch is { } watch)
+                {
+                    watches.Add(watch);
+                }
+            }
         }
     }
 

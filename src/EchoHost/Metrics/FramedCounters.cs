@@ -53,6 +53,8 @@ internal static class FramedCounterNames
         Protocol.ErrorCodes.InvalidUtf8,
         Protocol.ErrorCodes.HandlerFailed,
         Protocol.ErrorCodes.Timeout,
+        Protocol.ErrorCodes.RateLimited,
+        Protocol.ErrorCodes.FrameTimeout,
     ];
 
     public static int ReceivedSlot(FrameKind kind) => kind switch

@@ -1,4 +1,5 @@
 using System.Net;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -6,14 +7,25 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Protocols;
 
 /// <summary>Counts and logs each connection of one endpoint from its accept to its close, whatever it speaks.</summary>
-internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ILogger logger)
+internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ConnectionLimiter limiter, ILogger logger)
 {
     public EndpointCounters Endpoint => endpoint;
 
-    /// <summary>Serves <paramref name="connection"/> with <paramref name="serve"/>, its counts kept in <paramref name="counters"/>.</summary>
+    /// <summary>
+    /// Serves <paramref name="connection"/> with <paramref name="serve"/>, its counts kept in <paramref name="counters"/>;
+    /// or, past a limit, ends it at once (counted as rejected, not as accepted).
+    /// </summary>
     public async Task TrackAsync<T>(ConnectionContext connection, T counters, Func<ConnectionContext, T, Task> serve)
         where T : ConnectionCounters
     {
+        var watch = limiter.TryAdmit(connection, out var rejected);
+        if (watch is null)
+        {
+            await ConnectionLimiter.RejectAsync(connection, limiter.Endpoint, rejected);
+            return;
+        }
+
+        counters.Watch = watch;
         endpoint.Open(counters);
         // The remote address is made on first use: only when the line is written.
         var logging = logger.IsEnabled(LogLevel.Debug);
@@ -29,6 +41,7 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ILogg
         finally
         {
             endpoint.Close(counters);
+            limiter.Release(watch);
             if (logging)
             {
                 LogClosed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint, counters.BytesReceived, counters.BytesSent);

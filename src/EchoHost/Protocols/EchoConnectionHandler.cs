@@ -65,9 +65,12 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
 
     private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, AccessLog? accessLog, EndPoint? remote)
     {
+        var watch = counters.Watch;
         while (true)
         {
+            watch?.WaitingForPeer();
             var result = await input.ReadAsync();
+            watch?.Received();
             var buffer = result.Buffer;
             if (!buffer.IsEmpty)
             {
@@ -102,8 +105,8 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                // The peer finished sending (FIN), or the server is shutting down (the read was cancelled): all that
-                // was received has been echoed and flushed.
+                // The peer finished sending (FIN), or the server is shutting down or the connection was idle too long
+                // (the read was cancelled): all that was received has been echoed and flushed.
                 return;
             }
         }

@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
 using Microsoft.AspNetCore.Connections;
@@ -22,6 +23,7 @@ internal static class ProtocolBindings
         var services = listenOptions.ApplicationServices;
         var tracker = new ConnectionTracker(
             services.GetRequiredService<ServiceMetrics>().For(endpoint),
+            services.GetRequiredService<ConnectionLimits>().For(endpoint),
             services.GetRequiredService<ILoggerFactory>().CreateLogger(ConnectionsCategory));
 
         switch (endpoint.Protocol)

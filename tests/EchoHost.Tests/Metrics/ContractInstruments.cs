@@ -23,7 +23,8 @@ internal static class ContractInstruments
         meter.CreateObservableCounter("echohost.messages.handled", () => new Measurement<long>(4, new("endpoint", "framed"), new("type", "echo")), "{message}");
         meter.CreateObservableCounter("echohost.errors", () => new Measurement<long>(1, new("endpoint", "framed"), new("code", "bad_frame")), "{error}");
         meter.CreateHistogram<double>("echohost.handler.duration", "s").Record(0.0002, new KeyValuePair<string, object?>("type", "echo"));
-        meter.CreateCounter<long>("echohost.connections.rejected", "{connection}").Add(1, new("endpoint", "echo"), new("reason", "limit"));
+        meter.CreateObservableCounter("echohost.connections.rejected", () => new Measurement<long>(1, new("endpoint", "echo"), new("reason", "max_connections")), "{connection}");
+        meter.CreateObservableCounter("echohost.connections.timed_out", () => new Measurement<long>(1, new("endpoint", "framed"), new("reason", "idle_timeout")), "{connection}");
         meter.CreateObservableCounter("echohost.transport.backpressure.pauses", () => new Measurement<long>(5, new KeyValuePair<string, object?>("direction", "read")), "{pause}");
         meter.CreateObservableCounter("echohost.transport.accept.errors", () => new Measurement<long>(1, new KeyValuePair<string, object?>("error", "EMFILE")), "{error}");
     }

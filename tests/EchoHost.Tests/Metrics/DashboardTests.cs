@@ -29,7 +29,8 @@ public class DashboardTests
                      "echohost_connections_active", "echohost_connections_accepted_total", "echohost_bytes_received_total",
                      "echohost_bytes_sent_total", "echohost_messages_handled_total", "echohost_errors_total",
                      "echohost_handler_duration_seconds_bucket", "echohost_transport_backpressure_pauses_total",
-                     "echohost_transport_accept_errors_total", "process_cpu_seconds_total", "process_resident_memory_bytes",
+                     "echohost_transport_accept_errors_total", "echohost_connections_rejected_total", "echohost_connections_timed_out_total",
+                     "process_cpu_seconds_total", "process_resident_memory_bytes",
                      "process_open_fds", "process_max_fds", "dotnet_gc_collections_total",
                  })
         {

@@ -18,6 +18,7 @@ public class PrometheusNamingTests
         { "echohost.errors", "{error}", true, "echohost_errors_total" },
         { "echohost.handler.duration", "s", false, "echohost_handler_duration_seconds" },
         { "echohost.connections.rejected", "{connection}", true, "echohost_connections_rejected_total" },
+        { "echohost.connections.timed_out", "{connection}", true, "echohost_connections_timed_out_total" },
         { "echohost.transport.backpressure.pauses", "{pause}", true, "echohost_transport_backpressure_pauses_total" },
         { "echohost.transport.accept.errors", "{error}", true, "echohost_transport_accept_errors_total" },
         { "process.cpu", "s", true, "process_cpu_seconds_total" },

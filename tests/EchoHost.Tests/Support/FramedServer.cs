@@ -62,7 +62,11 @@ internal sealed class FramedServer : IAsyncDisposable
         }
     }
 
-    public Task<FramedTestClient> ConnectAsync() => FramedTestClient.ConnectAsync(EndPoint);
+    public Task<FramedTestClient> ConnectAsync(IPAddress? from = null) => FramedTestClient.ConnectAsync(EndPoint, from);
+
+    /// <summary>The endpoint named <paramref name="name"/> as bound (the echo endpoint is on an ephemeral port too).</summary>
+    public EndPoint EndPointOf(string name) =>
+        App.Services.GetRequiredService<ListeningEndpoints>().GetBound().Single(e => e.Definition.Name == name).EndPoint;
 
     public async ValueTask DisposeAsync()
     {

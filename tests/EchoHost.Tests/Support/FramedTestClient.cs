@@ -72,7 +72,7 @@ internal sealed class FramedTestClient : IDisposable
 
     public Socket Socket { get; }
 
-    public static async Task<FramedTestClient> ConnectAsync(EndPoint endPoint) => new(await Loopback.ConnectAsync(endPoint));
+    public static async Task<FramedTestClient> ConnectAsync(EndPoint endPoint, IPAddress? from = null) => new(await Loopback.ConnectAsync(endPoint, from));
 
     /// <summary>A Request frame's bytes.</summary>
     public static byte[] Request(ulong id, byte type, ReadOnlySpan<byte> data, params MetadataItem[] metadata)

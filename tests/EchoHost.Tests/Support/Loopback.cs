@@ -20,13 +20,22 @@ internal static class Loopback
         return IPEndPoint.Parse(address[(separator + 3)..]);
     }
 
-    public static async Task<Socket> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
+    public static Task<Socket> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
+        ConnectAsync(endPoint, from: null, cancellationToken);
+
+    /// <summary>Connects from the local address <paramref name="from"/> (say 127.0.0.2: every 127/8 address is this machine's).</summary>
+    public static async Task<Socket> ConnectAsync(EndPoint endPoint, IPAddress? from, CancellationToken cancellationToken = default)
     {
         var socket = endPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (from is not null)
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+            }
+
             using var timeout = Timed(cancellationToken);
             await socket.ConnectAsync(endPoint, timeout.Token);
             return socket;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ internal sealed class FrameDispatcher(
     ServiceMetrics metrics,
     MessageTypeSlots messageTypes,
     RequestAccessLog? accessLog,
+    ConnectionWatch? watch,
     FramedOptions options,
     string connectionId,
     ILogger logger)
@@ -29,6 +31,7 @@ internal sealed class FrameDispatcher(
     private const string UnknownTypeText = "no handler for this Type";
     private const string FailedText = "the handler failed";
     private const string TooLargeText = "the handler's response is larger than MaxFrameBytes";
+    private const string RateLimitedText = "too many requests from this address; try again later";
 
     // Reused by every synchronous answer of an application handler on this connection: the fast path allocates nothing.
     private FramedResponse? _syncResponse;
@@ -66,6 +69,13 @@ internal sealed class FrameDispatcher(
         }
 
         accessLog?.Write(message.Type, payload.Length);
+
+        // Answered, never dropped: the client learns which request was refused and may send it again later.
+        if (watch is not null && !watch.TryTakeRequest())
+        {
+            writer.WriteError(message.Id, message.Type, ErrorCodes.RateLimited, RateLimitedText, answersRequest: true);
+            return;
+        }
 
         var builtIn = registry.GetBuiltIn(message.Type);
         if (builtIn is not null)

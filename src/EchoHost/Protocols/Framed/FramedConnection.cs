@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
@@ -15,6 +16,9 @@ namespace EchoHost.Protocols.Framed;
 internal sealed class FramedConnection : IDisposable
 {
     private const string FrameTooLargeText = "the frame is longer than MaxFrameBytes; closing the connection";
+    private const string FrameTimeoutText = "the frame arrived slower than the server's minimum rate; closing the connection";
+
+    private static ReadOnlySpan<byte> IdleReason => "idle timeout"u8;
 
     /// <summary>How long a connection the server stopped reading is drained after its last answer.</summary>
     private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
@@ -26,6 +30,7 @@ internal sealed class FramedConnection : IDisposable
     private readonly ResponseWriter _writer;
     private readonly InFlightRequests _inFlight;
     private readonly FrameDispatcher _dispatcher;
+    private readonly ConnectionWatch? _watch;
 
     // Cancelled when the peer is gone (a reset, an abort, an output nobody reads any more), to stop the handlers of its
     // requests. Not ConnectionContext.ConnectionClosed: transports fire that on a half-close too, when answers are due.
@@ -43,9 +48,11 @@ internal sealed class FramedConnection : IDisposable
         _logger = services.Logger;
         _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes);
         _inFlight = new InFlightRequests(_options.MaxInFlightPerConnection);
+        _watch = counters.Watch;
+        _watch?.Track(_inFlight);
         var runner = new AsyncHandlerRunner(_writer, _inFlight, services.Limiter, services.Metrics, services.MessageTypes, _options, connection.ConnectionId, _logger, _lost.Token);
         var accessLog = services.AccessLog is { } log ? new RequestAccessLog(log, connection.RemoteEndPoint, services.MessageTypes) : null;
-        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, _options, connection.ConnectionId, _logger);
+        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, _watch, _options, connection.ConnectionId, _logger);
     }
 
     private enum BatchEnd
@@ -110,17 +117,37 @@ internal sealed class FramedConnection : IDisposable
                 return;
             }
 
+            if (_watch is { TimedOut: not ConnectionTimeout.None } watch)
+            {
+                // The limits' sweep cancelled the read: idle too long (GoAway, as on shutdown) or a frame too slow.
+                if (watch.TimedOut == ConnectionTimeout.Idle)
+                {
+                    _writer.WriteGoAway(IdleReason);
+                }
+                else
+                {
+                    _writer.WriteError(0, 0, ErrorCodes.FrameTimeout, FrameTimeoutText, answersRequest: false);
+                }
+
+                _stoppedReading = await FlushOrGiveUpAsync();
+                return;
+            }
+
+            _watch?.WaitingForPeer();
             var result = await input.ReadAsync();
+            _watch?.Received();
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
-                // RequestClose cancelled the read; the loop's first check sends GoAway.
+                // RequestClose or the limits' sweep cancelled the read; the loop's first checks end the connection.
                 input.AdvanceTo(buffer.Start);
                 continue;
             }
 
             var end = ReadFrames(buffer, out var consumed, out var examined);
-            _counters.BytesReceived += buffer.Slice(0, consumed).Length;
+            var read = buffer.Slice(0, consumed).Length;
+            _counters.BytesReceived += read;
+            _watch?.FrameProgress(end == BatchEnd.NeedMoreData ? buffer.Length - read : 0, read > 0);
             input.AdvanceTo(consumed, examined);
 
             // One flush for the whole batch of answers; waiting for it is the back-pressure on a peer that does not read.

@@ -84,11 +84,13 @@ internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters,
         }
     }
 
-    public void WriteGoAway()
+    public void WriteGoAway() => WriteGoAway(GoAwayReason);
+
+    public void WriteGoAway(ReadOnlySpan<byte> reason)
     {
         lock (_gate)
         {
-            FrameWriter.WriteFrame(output, FrameKind.GoAway, GoAwayReason);
+            FrameWriter.WriteFrame(output, FrameKind.GoAway, reason);
             counters.CountSent(FrameKind.GoAway);
             _unflushed = true;
         }

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Text;
+using EchoHost.Configuration;
+using EchoHost.Metrics;
+using EchoHost.Protocol;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Limits;
+
+/// <summary>
+/// One endpoint's limits: admits or refuses each new connection (server-wide count, the endpoint's count, the
+/// address's rate and count), gives the admitted ones their <see cref="ConnectionWatch"/>, and counts refusals and
+/// timeouts for the metrics and the log.
+/// </summary>
+internal sealed class ConnectionLimiter
+{
+    private static readonly byte[][] GoAwayReasons =
+    [
+        "connection limit reached"u8.ToArray(),
+        "connection limit reached"u8.ToArray(),
+        "connection limit reached for this address"u8.ToArray(),
+        "connection rate limit reached for this address"u8.ToArray(),
+        "too many addresses connected"u8.ToArray(),
+    ];
+
+    /// <summary>The least time between two lines about one endpoint's refusals.</summary>
+    public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ServerConnectionCount _server;
+    private readonly EndpointCounters _counters;
+    private readonly AddressTable? _addresses;
+    private readonly RateLimit _requestRate;
+    private readonly long[] _rejected = new long[LimitNames.RejectReasons.Length];
+    private readonly long[] _timedOut = new long[LimitNames.Timeouts.Length];
+    private readonly long[] _logged = new long[LimitNames.RejectReasons.Length];
+    private long _lastLogged = Environment.TickCount64 - (long)LogInterval.TotalMilliseconds;
+    private int _connections;
+
+    public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, EndpointCounters counters)
+    {
+        Endpoint = endpoint;
+        Limits = limits;
+        _server = server;
+        _counters = counters;
+        _requestRate = endpoint.Protocol == EndpointProtocol.Framed
+            ? new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress)
+            : default;
+        // Only an endpoint with a limit per address keeps a table of addresses.
+        _addresses = limits.MaxConnectionsPerAddress > 0 || limits.ConnectionsPerSecondPerAddress > 0 || _requestRate.IsOn
+            ? new AddressTable(limits, _requestRate)
+            : null;
+    }
+
+    public EndpointDefinition Endpoint { get; }
+
+    public EndpointLimits Limits { get; }
+
+    /// <summary>The endpoint's table of addresses; null when no limit per address applies.</summary>
+    public AddressTable? Addresses => _addresses;
+
+    /// <summary>Refusals so far, by <see cref="RejectReason"/>.</summary>
+    public ReadOnlySpan<long> Rejected => _rejected;
+
+    /// <summary>Connections ended by the sweep so far, by <see cref="ConnectionTimeout"/>.</summary>
+    public ReadOnlySpan<long> TimedOut => _timedOut;
+
+    /// <summary>
+    /// Counts <paramref name="connection"/> against the limits and returns its watch, or null with the reason it is
+    /// refused (nothing stays counted then).
+    /// </summary>
+    public ConnectionWatch? TryAdmit(ConnectionContext connection, out RejectReason reason)
+    {
+        reason = RejectReason.None;
+        AddressEntry? address = null;
+        if (_addresses is not null && AddressKey.TryGet(connection.RemoteEndPoint, out var key))
+        {
+            reason = _addresses.TryAdmit(key, Stopwatch.GetTimestamp(), out address);
+        }
+
+        if (reason == RejectReason.None)
+        {
+            if (Interlocked.Increment(ref _connections) > Limits.MaxConnections && Limits.MaxConnections > 0)
+            {
+                reason = RejectReason.EndpointMaxConnections;
+            }
+            else if (!_server.TryOpen())
+            {
+                reason = RejectReason.MaxConnections;
+            }
+
+            if (reason != RejectReason.None)
+            {
+                Interlocked.Decrement(ref _connections);
+                if (address is not null)
+                {
+                    _addresses!.Release(address, Stopwatch.GetTimestamp());
+                }
+            }
+        }
+
+        if (reason != RejectReason.None)
+        {
+            Interlocked.Increment(ref _rejected[(int)reason]);
+            return null;
+        }
+
+        return new ConnectionWatch(Limits, _requestRate, address, connection.ConnectionId, connection.Transport.Input);
+    }
+
+    /// <summary>Ends a refused connection: a framed client is told why with GoAway; the others are just closed.</summary>
+    public static async Task RejectAsync(ConnectionContext connection, EndpointDefinition endpoint, RejectReason reason)
+    {
+        if (endpoint.Protocol != EndpointProtocol.Framed)
+        {
+            return;
+        }
+
+        var output = connection.Transport.Output;
+        FrameWriter.WriteFrame(output, FrameKind.GoAway, GoAwayReasons[(int)reason]);
+        try
+        {
+            await output.FlushAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or InvalidOperationException)
+        {
+            // The client left first: nothing to tell it.
+        }
+    }
+
+    /// <summary>A connection admitted by <see cref="TryAdmit"/> has closed.</summary>
+    public void Release(ConnectionWatch watch)
+    {
+        Interlocked.Decrement(ref _connections);
+        _server.Close();
+        if (watch.Address is { } address)
+        {
+            _addresses!.Release(address, Stopwatch.GetTimestamp());
+        }
+    }
+
+    /// <summary>
+    /// The sweep's visit at <paramref name="now"/> (<see cref="Environment.TickCount64"/>): times out the live
+    /// connections that ran out of time (collected into <paramref name="watches"/> first, so that none is told under
+    /// the endpoint's lock) and forgets the addresses that have been idle long enough.
+    /// </summary>
+    public void Sweep(long now, List<ConnectionWatch> watches, ILogger logger)
+    {
+        watches.Clear();
+        _counters.CollectWatches(watches);
+        var framed = Endpoint.Protocol == EndpointProtocol.Framed;
+        var watchesTime = Endpoint.Protocol != EndpointProtocol.Http;
+        foreach (var watch in watches)
+        {
+            var timeout = watchesTime ? watch.Check(now, framed) : ConnectionTimeout.None;
+            if (timeout != ConnectionTimeout.None)
+            {
+                Interlocked.Increment(ref _timedOut[(int)timeout]);
+                LimitsLog.TimedOut(logger, watch.ConnectionId, Endpoint.Name, LimitNames.Timeouts[(int)timeout]);
+            }
+        }
+
+        watches.Clear();
+        _addresses?.Forget(Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Writes one Warning line with the refusals since the last line, if there are any and the last line is at least
+    /// <see cref="LogInterval"/> old (<paramref name="now"/>: <see cref="Environment.TickCount64"/>).
+    /// </summary>
+    public void LogRejections(long now, ILogger logger)
+    {
+        if (now - _lastLogged < (long)LogInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        long total = 0;
+        StringBuilder? reasons = null;
+        for (var i = 0; i < _rejected.Length; i++)
+        {
+            var counted = Volatile.Read(ref _rejected[i]);
+            var count = counted - _logged[i];
+            _logged[i] = counted;
+            if (count > 0)
+            {
+                total += count;
+                reasons = (reasons is null ? new StringBuilder() : reasons.Append(", ")).Append(LimitNames.RejectReasons[i]).Append(' ').Append(count);
+            }
+        }
+
+        if (reasons is not null)
+        {
+            LimitsLog.Rejected(logger, Endpoint.Name, total, reasons.ToString());
+            _lastLogged = now;
+        }
+    }
+}
+
+/// <summary>The connections of every endpoint together, against <c>EchoHost:Limits:MaxConnections</c> (0: unlimited).</summary>
+internal sealed class ServerConnectionCount(int maxConnections)
+{
+    private int _open;
+
+    public bool TryOpen()
+    {
+        if (Interlocked.Increment(ref _open) > maxConnections && maxConnections > 0)
+        {
+            Interlocked.Decrement(ref _open);
+            return false;
+        }
+
+        return true;
+    }
+
+    public void Close() => Interlocked.Decrement(ref _open);
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using EchoHost.Protocols.Framed;
+
+namespace EchoHost.Limits;
+
+/// <summary>
+/// What the limits know of one live connection: when it last received bytes, the frame it is receiving (framed), its
+/// address's buckets. The connection writes a few fields per read (no allocation, no lock); the periodic
+/// <see cref="LimitsSweep"/> reads them, and tells a connection that has run out of time by cancelling its pending
+/// read, after which the connection reads <see cref="TimedOut"/> and ends as its protocol says.
+/// </summary>
+internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRate, AddressEntry? address, string connectionId, PipeReader input)
+{
+    private readonly long _idleMilliseconds = (long)limits.IdleTimeout.TotalMilliseconds;
+    private readonly long _graceMilliseconds = (long)limits.FrameGracePeriod.TotalMilliseconds;
+    private readonly RateLimit _requestRate = requestRate;
+    private InFlightRequests? _inFlight;
+    private long _lastReceived = Environment.TickCount64;
+    private long _frameStarted;
+    private long _frameBytes;
+    private volatile bool _waiting;
+    private int _timedOut = (int)ConnectionTimeout.None;
+
+    public string ConnectionId => connectionId;
+
+    /// <summary>The address's entry; null for a connection not limited per address (Unix domain socket, no such limit).</summary>
+    public AddressEntry? Address => address;
+
+    /// <summary>Set once, by the sweep, when the connection has run out of time.</summary>
+    public ConnectionTimeout TimedOut => (ConnectionTimeout)Volatile.Read(ref _timedOut);
+
+    /// <summary>A framed connection's requests in flight: while any is, the connection is busy, not idle.</summary>
+    public void Track(InFlightRequests inFlight) => _inFlight = inFlight;
+
+    /// <summary>The connection is about to wait for the peer's bytes: the idle and frame clocks run only while it does.</summary>
+    public void WaitingForPeer() => _waiting = true;
+
+    /// <summary>A read returned.</summary>
+    public void Received()
+    {
+        _waiting = false;
+        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+    }
+
+    /// <summary>
+    /// After a batch of frames: <paramref name="partialBytes"/> of a frame not yet complete are buffered;
+    /// <paramref name="completedFrame"/> says whether the batch completed a frame, so that those bytes start a new one.
+    /// </summary>
+    public void FrameProgress(long partialBytes, bool completedFrame)
+    {
+        if (partialBytes == 0)
+        {
+            Volatile.Write(ref _frameStarted, 0);
+        }
+        else if (completedFrame || Volatile.Read(ref _frameStarted) == 0)
+        {
+            Volatile.Write(ref _frameStarted, Volatile.Read(ref _lastReceived));
+        }
+
+        Volatile.Write(ref _frameBytes, partialBytes);
+    }
+
+    /// <summary>Takes a token from the address's request bucket; true when the request may be served.</summary>
+    public bool TryTakeRequest() => address is null || _requestRate.TryTake(ref address.RequestsFullAt, Stopwatch.GetTimestamp());
+
+    /// <summary>
+    /// The sweep's question at <paramref name="now"/> (<see cref="Environment.TickCount64"/>): has the connection run
+    /// out of time? If so it is told, once. <paramref name="framed"/> says whether the frame rule applies.
+    /// </summary>
+    public ConnectionTimeout Check(long now, bool framed)
+    {
+        if (TimedOut != ConnectionTimeout.None)
+        {
+            return ConnectionTimeout.None;
+        }
+
+        if (!_waiting || _inFlight is { Count: > 0 })
+        {
+            // Busy (handlers running, answers being sent, the server not reading): idle time starts when it is done,
+            // and so does the time of a frame in progress (unless the connection has moved on to another meanwhile).
+            Volatile.Write(ref _lastReceived, now);
+            var started = Volatile.Read(ref _frameStarted);
+            if (started != 0)
+            {
+                Interlocked.CompareExchange(ref _frameStarted, now, started);
+            }
+
+            return ConnectionTimeout.None;
+        }
+
+        var reason = ConnectionTimeout.None;
+        var frameStarted = Volatile.Read(ref _frameStarted);
+        var elapsed = now - frameStarted;
+        if (framed && frameStarted != 0 && limits.MinFrameBytesPerSecond > 0 && elapsed > _graceMilliseconds
+            && Volatile.Read(ref _frameBytes) * 1000 < limits.MinFrameBytesPerSecond * elapsed)
+        {
+            reason = ConnectionTimeout.SlowFrame;
+        }
+        else if (_idleMilliseconds > 0 && now - Volatile.Read(ref _lastReceived) >= _idleMilliseconds)
+        {
+            reason = ConnectionTimeout.Idle;
+        }
+
+        if (reason != ConnectionTimeout.None)
+        {
+            Volatile.Write(ref _timedOut, (int)reason);
+            input.CancelPendingRead();
+        }
+
+        return reason;
+    }
+}

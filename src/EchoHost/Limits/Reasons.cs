@@ -1,0 +1,28 @@
+namespace EchoHost.Limits;
+
+/// <summary>Why a new connection was refused; the label values of <c>echohost.connections.rejected</c> follow the order.</summary>
+internal enum RejectReason
+{
+    None = -1,
+    MaxConnections,
+    EndpointMaxConnections,
+    AddressMaxConnections,
+    AddressRate,
+    AddressTableFull,
+}
+
+/// <summary>Why the sweep ended a connection; the label values of <c>echohost.connections.timed_out</c> follow the order.</summary>
+internal enum ConnectionTimeout
+{
+    None = -1,
+    Idle,
+    SlowFrame,
+}
+
+internal static class LimitNames
+{
+    public static readonly string[] RejectReasons =
+        ["max_connections", "endpoint_max_connections", "address_max_connections", "address_rate", "address_table_full"];
+
+    public static readonly string[] Timeouts = ["idle_timeout", "frame_timeout"];
+}
