@@ -41,7 +41,7 @@ public class StartupErrorTests
     [Theory]
     [InlineData("--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1", "Endpoint 'echo' (tcp://127.0.0.1): the URL has no port; write HOST:PORT (port 0 picks a free port)")]
     [InlineData("--EchoHost:Endpoints:echo:Url=tcp://[::1:0", "Endpoint 'echo' (tcp://[::1:0): the IPv6 address has no closing ']'")]
-    [InlineData("--EchoHost:Endpoints:echo:Url=ftp://127.0.0.1:0", "Endpoint 'echo' (ftp://127.0.0.1:0): not a valid URL; expected tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
+    [InlineData("--EchoHost:Endpoints:echo:Url=ftp://127.0.0.1:0", "Endpoint 'echo' (ftp://127.0.0.1:0): not a valid URL; expected tcp://HOST:PORT, tls://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/path")]
     [InlineData("--EchoHost:Endpoints:echo:Protocol=chargen", "Endpoint 'echo' (tcp://127.0.0.1:0): unknown protocol 'chargen'; expected echo, framed or http")]
     [InlineData("--EchoHost:Endpoints:extra:Protocol=echo", "Endpoint 'extra': no Url; set EchoHost:Endpoints:extra:Url to tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
     [InlineData("--EchoHost:Framed:MaxFrameBytes=10", "EchoHost:Framed:MaxFrameBytes is 10; it must be from 15 to 1073741824")]
