@@ -43,7 +43,7 @@ public class StartupErrorTests
     [InlineData("--EchoHost:Endpoints:echo:Url=tcp://[::1:0", "Endpoint 'echo' (tcp://[::1:0): the IPv6 address has no closing ']'")]
     [InlineData("--EchoHost:Endpoints:echo:Url=ftp://127.0.0.1:0", "Endpoint 'echo' (ftp://127.0.0.1:0): not a valid URL; expected tcp://HOST:PORT, tls://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/path")]
     [InlineData("--EchoHost:Endpoints:echo:Protocol=chargen", "Endpoint 'echo' (tcp://127.0.0.1:0): unknown protocol 'chargen'; expected echo, framed or http")]
-    [InlineData("--EchoHost:Endpoints:extra:Protocol=echo", "Endpoint 'extra': no Url; set EchoHost:Endpoints:extra:Url to tcp://HOST:PORT, http://HOST:PORT or unix:/path")]
+    [InlineData("--EchoHost:Endpoints:extra:Protocol=echo", "Endpoint 'extra': no Url; set EchoHost:Endpoints:extra:Url to tcp://HOST:PORT, tls://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/path")]
     [InlineData("--EchoHost:Framed:MaxFrameBytes=10", "EchoHost:Framed:MaxFrameBytes is 10; it must be from 15 to 1073741824")]
     [InlineData("--EchoHost:Framed:HandlerTimeout=00:00:00", "EchoHost:Framed:HandlerTimeout is 00:00:00; it must be more than 00:00:00 and less than 24 days")]
     [InlineData("--EchoHost:Transport=Fastest", "EchoHost:Transport is 'Fastest'; expected Native, Sockets or Auto")]
