@@ -68,7 +68,7 @@ internal static class CertificateLoader
 
         var keyName = keyPath is null ? $"{key}:CertificatePath '{path}'" : $"{key}:KeyPath '{keyPath}'";
         var keyText = keyPath is null ? text : System.Text.Encoding.ASCII.GetString(Read(subject, $"{key}:KeyPath", keyPath));
-        var certificate = WithKey(subject, all[0], keyName, keyText, password is null ? null : $"{key}:Password", password);
+        var certificate = WithKey(subject, key, all[0], keyName, keyText, password);
         if (all.Count > 1)
         {
             all.RemoveAt(0);
@@ -141,9 +141,9 @@ internal static class CertificateLoader
         }
     }
 
-    private static X509Certificate2 WithKey(string subject, X509Certificate2 certificate, string keyName, string keyText, string? passwordKey, string? password)
+    private static X509Certificate2 WithKey(string subject, string key, X509Certificate2 certificate, string keyName, string keyText, string? password)
     {
-        using AsymmetricAlgorithm key = certificate.GetKeyAlgorithm() switch
+        using AsymmetricAlgorithm privateKey = certificate.GetKeyAlgorithm() switch
         {
             RsaOid => RSA.Create(),
             EcOid => ECDsa.Create(),
@@ -155,31 +155,36 @@ internal static class CertificateLoader
         {
             if (password is null)
             {
-                key.ImportFromPem(keyText);
+                privateKey.ImportFromPem(keyText);
             }
             else
             {
-                key.ImportFromEncryptedPem(keyText, password);
+                privateKey.ImportFromEncryptedPem(keyText, password);
             }
         }
         catch (ArgumentException ex)
         {
-            // No key of the certificate's algorithm, or an encrypted one without a password; the message says which.
-            throw new EchoHostConfigurationException($"{subject}: {keyName} holds no usable private key: {OneLine(ex)}", ex);
+            // .NET's own message here is about PEM parsing in general; what the operator needs is what to set.
+            var reason = keyText.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal)
+                ? password is null ? $"the key is encrypted; set {key}:Password" : "the key is not in a form .NET reads (PKCS#8)"
+                : keyText.Contains("PRIVATE KEY-----", StringComparison.Ordinal)
+                    ? password is null ? $"the key is not a {certificate.PublicKey.Oid.FriendlyName} key" : $"the key is not encrypted; remove {key}:Password"
+                    : $"there is no PRIVATE KEY{(keyName.Contains(":KeyPath", StringComparison.Ordinal) ? string.Empty : $"; set {key}:KeyPath to the key's file")}";
+            throw new EchoHostConfigurationException($"{subject}: {keyName} holds no usable private key: {reason}", ex);
         }
         catch (CryptographicException ex)
         {
-            var reason = passwordKey is null ? $"it is not a {certificate.PublicKey.Oid.FriendlyName} key" : $"it cannot be decrypted with {passwordKey}";
+            var reason = password is null ? $"it is not a {certificate.PublicKey.Oid.FriendlyName} key" : $"it cannot be decrypted with {key}:Password";
             throw new EchoHostConfigurationException($"{subject}: {keyName} cannot be read: {reason} ({OneLine(ex)})", ex);
         }
 
         X509Certificate2 withKey;
         try
         {
-            withKey = key switch
+            withKey = privateKey switch
             {
                 RSA rsa => certificate.CopyWithPrivateKey(rsa),
-                _ => certificate.CopyWithPrivateKey((ECDsa)key),
+                _ => certificate.CopyWithPrivateKey((ECDsa)privateKey),
             };
         }
         catch (ArgumentException ex)
