@@ -39,29 +39,6 @@ public class TlsTests
         .. more,
     ];
 
-    private static async Task<WebApplication> StartAsync(string[] args, CapturingLoggerProvider? capture = null)
-    {
-        var app = Program.Build(args);
-        if (capture is not null)
-        {
-            app.Services.GetRequiredService<ILoggerFactory>().AddProvider(capture);
-        }
-
-        try
-        {
-            await app.StartAsync();
-            return app;
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static BoundEndpoint Endpoint(WebApplication app, string name) =>
-        app.Services.GetRequiredService<ListeningEndpoints>().GetBound().Single(e => e.Definition.Name == name);
-
     private static long HandshakeFailures(WebApplication app, string name) =>
         app.Services.GetRequiredService<ServiceMetrics>().Endpoints.Single(e => e.Name == name).TlsHandshakeFailures;
 
@@ -69,10 +46,10 @@ public class TlsTests
     [MemberData(nameof(Transports))]
     public async Task Openssl_s_client_gets_its_bytes_back_from_a_tls_echo_endpoint(string transport)
     {
-        await using var app = await StartAsync(Args(transport));
-        var echo = Endpoint(app, "echo");
+        await using var app = await HostTests.StartAsync(Args(transport));
+        var echo = HostTests.Endpoint(app, "echo");
         Assert.Equal($"tls://{echo.EndPoint}", echo.Address);
-        Assert.Equal($"https://{Endpoint(app, "http").EndPoint}", Endpoint(app, "http").Address);
+        Assert.Equal($"https://{HostTests.Endpoint(app, "http").EndPoint}", HostTests.Endpoint(app, "http").Address);
 
         await using var client = OpenSslClient.Start(echo.EndPoint, Certificates.CaPem);
         var payload = Loopback.Payload(200_000);
@@ -89,8 +66,8 @@ public class TlsTests
     [MemberData(nameof(Transports))]
     public async Task A_framed_echo_request_through_openssl_s_client(string transport)
     {
-        await using var app = await StartAsync(Args(transport));
-        await using var client = OpenSslClient.Start(Endpoint(app, "framed").EndPoint, Certificates.CaPem);
+        await using var app = await HostTests.StartAsync(Args(transport));
+        await using var client = OpenSslClient.Start(HostTests.Endpoint(app, "framed").EndPoint, Certificates.CaPem);
 
         var request = new ArrayBufferWriter<byte>();
         FrameWriter.WriteMessage(request, FrameKind.Request, 42, MessageTypes.Echo, "framed over TLS"u8, [new MetadataItem("k", "v"u8.ToArray())]);
@@ -113,10 +90,10 @@ public class TlsTests
     public async Task Plain_text_and_aborted_handshakes_fail_their_own_connection_only(string transport)
     {
         var capture = new CapturingLoggerProvider();
-        var app = await StartAsync(Args(transport), capture);
+        var app = await HostTests.StartAsync(Args(transport), capture);
         await using (app)
         {
-            var endPoint = Endpoint(app, "echo").EndPoint;
+            var endPoint = HostTests.Endpoint(app, "echo").EndPoint;
             await using var tls = OpenSslClient.Start(endPoint, Certificates.CaPem);
             Assert.Equal("before"u8.ToArray(), await tls.RoundTripAsync("before"u8.ToArray(), 6));
 
@@ -157,8 +134,8 @@ public class TlsTests
     [MemberData(nameof(Transports))]
     public async Task SslProtocols_refuses_a_client_that_offers_only_another_version(string transport)
     {
-        await using var app = await StartAsync(Args(transport, "--EchoHost:Endpoints:echo:Tls:SslProtocols=Tls13"));
-        var endPoint = Endpoint(app, "echo").EndPoint;
+        await using var app = await HostTests.StartAsync(Args(transport, "--EchoHost:Endpoints:echo:Tls:SslProtocols=Tls13"));
+        var endPoint = HostTests.Endpoint(app, "echo").EndPoint;
 
         await using (var old = OpenSslClient.Start(endPoint, Certificates.CaPem, "-tls1_2"))
         {
@@ -176,8 +153,8 @@ public class TlsTests
     [MemberData(nameof(Transports))]
     public async Task Https_endpoint_answers_healthz_over_http2_and_http11(string transport)
     {
-        await using var app = await StartAsync(Args(transport));
-        var address = new Uri(Endpoint(app, "http").Address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/healthz");
+        await using var app = await HostTests.StartAsync(Args(transport));
+        var address = new Uri(HostTests.Endpoint(app, "http").Address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/healthz");
         using var handler = new SocketsHttpHandler { SslOptions = TrustingTestCa() };
         using var http = new HttpClient(handler) { Timeout = Loopback.Timeout };
 
@@ -196,8 +173,8 @@ public class TlsTests
     [MemberData(nameof(Transports))]
     public async Task Echo_endpoints_negotiate_no_application_protocol(string transport)
     {
-        await using var app = await StartAsync(Args(transport));
-        using var socket = await Loopback.ConnectAsync(Endpoint(app, "echo").EndPoint);
+        await using var app = await HostTests.StartAsync(Args(transport));
+        using var socket = await Loopback.ConnectAsync(HostTests.Endpoint(app, "echo").EndPoint);
         await using var ssl = new SslStream(new NetworkStream(socket));
         var options = TrustingTestCa();
         options.ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
