@@ -128,6 +128,34 @@ public class TlsClientTests(TlsServersFixture servers) : IClassFixture<TlsServer
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task A_client_certificate_for_a_server_that_requires_one(string transport)
+    {
+        var certificates = TestCertificates.Shared;
+        await using var server = EchoHostProcess.StartOnLoopback(
+            transport,
+            "--EchoHost:Endpoints:framed:Url=tls://127.0.0.1:0",
+            $"--EchoHost:Endpoints:framed:Tls:CertificatePath={certificates.ServerPfx}",
+            $"--EchoHost:Endpoints:framed:Tls:Password={TestCertificates.Password}",
+            "--EchoHost:Endpoints:framed:Tls:ClientCertificateMode=RequireCertificate",
+            $"--EchoHost:Endpoints:framed:Tls:ClientCertificateAuthorityPath={certificates.CaPem}");
+        var endPoint = await server.EndPointAsync("framed");
+
+        var options = Trusting();
+        using var certificate = X509Certificate2.CreateFromPemFile(certificates.Client.Certificate, certificates.Client.Key);
+        options.Tls!.ClientCertificate = certificate;
+        await using (var client = await FramedClient.ConnectAsync(endPoint, options))
+        {
+            var response = await client.SendAsync(MessageTypes.Echo, "with a certificate"u8.ToArray());
+            Assert.Equal("with a certificate", Encoding.UTF8.GetString(response.Data.Span));
+        }
+
+        // Without one, TLS 1.3 lets the client finish its handshake before the server refuses: the request fails.
+        await using var anonymous = new FramedClient(endPoint, Trusting());
+        await Assert.ThrowsAsync<FramedConnectionException>(() => anonymous.SendAsync(MessageTypes.Echo, "without"u8.ToArray()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Cli_with_tls_and_ca_or_insecure(string transport)
     {
         var port = servers.EndPoints[transport].Port.ToString(CultureInfo.InvariantCulture);

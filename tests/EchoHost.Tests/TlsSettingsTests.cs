@@ -138,6 +138,8 @@ public class TlsSettingsTests
             (TlsEcho(("CertificatePath", Certificates.ServerAndKeyPem), ("HandshakeTimeout", "0")), "HandshakeTimeout is '0'; it must be a positive time"),
             (TlsEcho(("CertificatePath", Certificates.ServerAndKeyPem), ("ClientCertificateMode", "1")), "ClientCertificateMode is '1'; expected NoCertificate, AllowCertificate or RequireCertificate"),
             (TlsEcho(("Subject", "localhost"), ("Location", "Moon")), "Location is 'Moon'; expected CurrentUser or LocalMachine"),
+            (TlsEcho(("CertificatePath", Certificates.ServerAndKeyPem), ("ClientCertificateAuthorityPath", Certificates.CaPem)), "ClientCertificateAuthorityPath is set but no client certificate is asked for"),
+            (TlsEcho(("CertificatePath", Certificates.ServerAndKeyPem), ("ClientCertificateMode", "AllowCertificate"), ("ClientCertificateAuthorityPath", Certificates.ServerKey)), $"ClientCertificateAuthorityPath '{Certificates.ServerKey}' holds no PEM CERTIFICATE"),
         };
 
         foreach (var (values, expected) in cases)

@@ -187,6 +187,42 @@ public class TlsTests
         Assert.Equal("h2?"u8.ToArray(), echoed);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task RequireCertificate_takes_client_certificates_of_the_configured_ca_only(string transport)
+    {
+        await using var app = await HostTests.StartAsync(Args(
+            transport,
+            "--EchoHost:Endpoints:echo:Tls:ClientCertificateMode=RequireCertificate",
+            $"--EchoHost:Endpoints:echo:Tls:ClientCertificateAuthorityPath={Certificates.CaPem}"));
+        var endPoint = HostTests.Endpoint(app, "echo").EndPoint;
+
+        var (certificate, key) = Certificates.Client;
+        await using (var signed = OpenSslClient.Start(endPoint, Certificates.CaPem, "-cert", certificate, "-key", key))
+        {
+            Assert.Equal("mutual"u8.ToArray(), await signed.RoundTripAsync("mutual"u8.ToArray(), 6));
+            Assert.Equal(0, (await signed.FinishAsync()).ExitCode);
+        }
+
+        (certificate, key) = Certificates.Stranger;
+        string[][] refused = [[], ["-cert", certificate, "-key", key]];
+        foreach (var more in refused)
+        {
+            await using var client = OpenSslClient.Start(endPoint, Certificates.CaPem, more);
+            await client.Input.WriteAsync("refused?"u8.ToArray());
+            await client.Input.FlushAsync();
+
+            // The server ends the handshake: nothing comes back, and openssl exits once the connection is closed.
+            using var received = new MemoryStream();
+            using var timeout = new CancellationTokenSource(Loopback.Timeout);
+            await client.Output.CopyToAsync(received, timeout.Token);
+            Assert.Equal(0, received.Length);
+        }
+
+        await app.StopAsync();
+        Assert.Equal(2, HandshakeFailures(app, "echo"));
+    }
+
     private static SslClientAuthenticationOptions TrustingTestCa()
     {
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };

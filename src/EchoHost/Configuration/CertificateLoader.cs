@@ -78,6 +78,25 @@ internal static class CertificateLoader
         return certificate;
     }
 
+    /// <summary>The CA certificates of a PEM file, e.g. those that client certificates must chain to.</summary>
+    public static X509Certificate2Collection LoadAuthorities(string subject, string key, string path)
+    {
+        var bytes = Read(subject, key, path);
+        var authorities = new X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPem(System.Text.Encoding.ASCII.GetString(bytes));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new EchoHostConfigurationException($"{subject}: {key} '{path}' holds a malformed certificate: {OneLine(ex)}", ex);
+        }
+
+        return authorities.Count > 0
+            ? authorities
+            : throw new EchoHostConfigurationException($"{subject}: {key} '{path}' holds no PEM CERTIFICATE");
+    }
+
     /// <summary>
     /// The certificate of the store whose subject name contains <paramref name="name"/> and that can serve (a private
     /// key, server authentication allowed, valid now), the one that expires last when several can: as Kestrel chooses.

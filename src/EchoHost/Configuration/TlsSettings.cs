@@ -16,13 +16,14 @@ internal sealed record TlsSettings(
     X509Certificate2Collection? Chain,
     SslProtocols Protocols,
     TimeSpan HandshakeTimeout,
-    ClientCertificateMode ClientCertificateMode)
+    ClientCertificateMode ClientCertificateMode,
+    X509Certificate2Collection? ClientCertificateAuthorities)
 {
     /// <summary>Kestrel's default: a client that has not finished its handshake by then is dropped.</summary>
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly string[] Keys =
-        ["CertificatePath", "KeyPath", "Password", "Store", "Location", "Subject", "SslProtocols", "HandshakeTimeout", "ClientCertificateMode"];
+        ["CertificatePath", "KeyPath", "Password", "Store", "Location", "Subject", "SslProtocols", "HandshakeTimeout", "ClientCertificateMode", "ClientCertificateAuthorityPath"];
 
     /// <summary>
     /// Reads the Tls section of the endpoint <paramref name="subject"/> describes; null when its Url has no TLS.
@@ -59,12 +60,26 @@ internal sealed record TlsSettings(
 
         var certificate = LoadCertificate(subject, key, section, out var chain);
         CertificateLoader.Check(subject, certificate, DateTime.Now);
+        var clientMode = ParseClientCertificateMode(subject, key, section["ClientCertificateMode"]);
+        X509Certificate2Collection? clientAuthorities = null;
+        if (Value(section, "ClientCertificateAuthorityPath") is { } authorityPath)
+        {
+            if (clientMode == ClientCertificateMode.NoCertificate)
+            {
+                throw new EchoHostConfigurationException(
+                    $"{subject}: {key}:ClientCertificateAuthorityPath is set but no client certificate is asked for; set {key}:ClientCertificateMode to AllowCertificate or RequireCertificate");
+            }
+
+            clientAuthorities = CertificateLoader.LoadAuthorities(subject, $"{key}:ClientCertificateAuthorityPath", authorityPath);
+        }
+
         return new TlsSettings(
             certificate,
             chain,
             ParseProtocols(subject, key, section.GetSection("SslProtocols")),
             ParseHandshakeTimeout(subject, key, section["HandshakeTimeout"]),
-            ParseClientCertificateMode(subject, key, section["ClientCertificateMode"]));
+            clientMode,
+            clientAuthorities);
     }
 
     private static X509Certificate2 LoadCertificate(string subject, string key, IConfigurationSection section, out X509Certificate2Collection? chain)

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using EchoHost.Configuration;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -13,6 +15,8 @@ namespace EchoHost.Protocols;
 /// </summary>
 internal static class EndpointTls
 {
+    private const string ClientAuthenticationOid = "1.3.6.1.5.5.7.3.2";
+
     /// <summary>Adds TLS to <paramref name="listenOptions"/> when <paramref name="endpoint"/> has it; does nothing otherwise.</summary>
     public static void Use(ListenOptions listenOptions, EndpointDefinition endpoint, ConnectionTracker tracker)
     {
@@ -30,10 +34,24 @@ internal static class EndpointTls
             ClientCertificateMode = tls.ClientCertificateMode,
         };
 
-        if (endpoint.Protocol != EndpointProtocol.Http)
+        // Kestrel offers ALPN for HTTP/1.1 and HTTP/2 on every TLS endpoint; echo and framed are neither.
+        var noAlpn = endpoint.Protocol != EndpointProtocol.Http;
+        var clientPolicy = ClientCertificatePolicy(tls);
+        if (noAlpn || clientPolicy is not null)
         {
-            // Kestrel offers ALPN for HTTP/1.1 and HTTP/2 on every TLS endpoint; echo and framed are neither.
-            options.OnAuthenticate = static (_, authentication) => authentication.ApplicationProtocols = null;
+            options.OnAuthenticate = (_, authentication) =>
+            {
+                if (noAlpn)
+                {
+                    authentication.ApplicationProtocols = null;
+                }
+
+                if (clientPolicy is not null)
+                {
+                    // Kestrel then accepts a client certificate when this chain verifies, as with the system's roots.
+                    authentication.CertificateChainPolicy = clientPolicy.Clone();
+                }
+            };
         }
 
         listenOptions.Use(next => connection => WatchAsync(connection, next, tracker));
@@ -43,6 +61,21 @@ internal static class EndpointTls
             connection.Features.Get<HandshakeWatch>()!.Completed = true;
             return next(connection);
         });
+    }
+
+    /// <summary>Client certificates must chain to these CAs alone, and allow client authentication.</summary>
+    private static X509ChainPolicy? ClientCertificatePolicy(TlsSettings tls)
+    {
+        if (tls.ClientCertificateAuthorities is not { } authorities)
+        {
+            return null;
+        }
+
+        // A private CA publishes no revocation list that could be fetched.
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(authorities);
+        policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));
+        return policy;
     }
 
     private static async Task WatchAsync(ConnectionContext connection, ConnectionDelegate next, ConnectionTracker tracker)

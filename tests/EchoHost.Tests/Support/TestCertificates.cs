@@ -7,7 +7,8 @@ namespace EchoHost.Tests.Support;
 /// <summary>
 /// Certificates made by <c>openssl</c> in a temporary folder, once per test run: a CA, a server certificate that it
 /// signed for localhost, 127.0.0.1 and ::1 (PEM with a plain and an encrypted key, one PEM with both, PKCS#12), a key
-/// that is not the certificate's, and a second CA that signed nothing the server has.
+/// that is not the certificate's, a second CA that signed nothing the server has, and client certificates signed by
+/// each CA.
 /// </summary>
 internal sealed class TestCertificates
 {
@@ -33,6 +34,15 @@ internal sealed class TestCertificates
         OpenSsl("pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-certfile", "ca.pem", "-out", "server.pfx", "-passout", "pass:" + Password);
         OpenSsl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "other.key");
         File.WriteAllText(Path.Combine(Directory, "server-and-key.pem"), File.ReadAllText(ServerPem) + File.ReadAllText(ServerKey));
+
+        // Client certificates: one the CA signed, one that the other CA signed.
+        File.WriteAllText(Path.Combine(Directory, "client.ext"), "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n");
+        foreach (var (name, ca) in (ReadOnlySpan<(string, string)>)[("client", "ca"), ("stranger", "other-ca")])
+        {
+            OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", $"{name}.key", "-out", $"{name}.csr", "-subj", $"/CN=echohost-test-{name}");
+            OpenSsl("x509", "-req", "-in", $"{name}.csr", "-CA", $"{ca}.pem", "-CAkey", $"{ca}.key", "-CAcreateserial", "-out", $"{name}.pem",
+                "-days", "2", "-extfile", "client.ext");
+        }
     }
 
     public static TestCertificates Shared => SharedInstance.Value;
@@ -54,6 +64,12 @@ internal sealed class TestCertificates
     public string ServerPfx => Path.Combine(Directory, "server.pfx");
 
     public string OtherKey => Path.Combine(Directory, "other.key");
+
+    /// <summary>A client certificate (clientAuth) that the CA signed, and its key.</summary>
+    public (string Certificate, string Key) Client => (Path.Combine(Directory, "client.pem"), Path.Combine(Directory, "client.key"));
+
+    /// <summary>A client certificate that the other CA signed, and its key.</summary>
+    public (string Certificate, string Key) Stranger => (Path.Combine(Directory, "stranger.pem"), Path.Combine(Directory, "stranger.key"));
 
     /// <summary>The CA, to trust in clients.</summary>
     public X509Certificate2Collection Authorities()
