@@ -126,6 +126,20 @@ public class TlsClientTests(TlsServersFixture servers) : IClassFixture<TlsServer
         Assert.StartsWith($"The TLS handshake with {endPoint} failed", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_that_never_answers_the_handshake_fails_within_ConnectTimeout()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var endPoint = (IPEndPoint)silent.LocalEndpoint;
+        var options = Trusting();
+        options.ConnectTimeout = TimeSpan.FromSeconds(1);
+
+        // The kernel completes the TCP connection (the listener's backlog); nothing ever answers the ClientHello.
+        var failure = await Assert.ThrowsAsync<FramedConnectionException>(() => FramedClient.ConnectAsync(endPoint, options));
+        Assert.Equal($"The TLS handshake with {endPoint} did not complete within 00:00:01.", failure.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Transports))]
     public async Task A_client_certificate_for_a_server_that_requires_one(string transport)
