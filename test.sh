@@ -9,9 +9,11 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # Tools the tests run: prlimit (util-linux), kill (procps), python3 (a launcher that plays systemd's journal) and Wine
 # (wine, wine64, which runs the service's Windows build to test the IOCP engine) for the end-to-end tests, gcc for
 # the transport's, promtool and the prometheus server (prometheus) for the metrics', chromium for the load generator's
-# report, systemd-socket-activate and systemd-analyze (systemd) and plistutil (libplist-utils) for the service managers'.
+# report, systemd-socket-activate and systemd-analyze (systemd) and plistutil (libplist-utils) for the service managers',
+# openssl for the TLS tests' certificates and their s_client.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EchoHost.Client;
 using EchoHost.Client.Cli;
@@ -30,15 +32,19 @@ namespace EchoHost.Client.Cli
               --port PORT       server port (default 1513)
               --unix PATH       connect to a Unix domain socket instead of host and port
               --timeout SECONDS how long to wait for each answer (default 30)
+              --tls             TLS (a tls:// endpoint); the certificate must chain to a root the system trusts
+              --ca FILE         trust the CA certificate(s) in FILE (PEM) instead of the system's roots; implies --tls
+              --insecure        TLS without checking the server's certificate at all: anyone on the path can read
+                                and change the traffic. For tests only; implies --tls
 
             Exit codes: 0 success, 1 the server answered with an error (or a ping was lost),
             2 wrong command line, 3 the server could not be reached or did not answer in time.
             """;
 
-        private static readonly HashSet<string> ConnectionOptions = ["host", "port", "unix", "timeout"];
+        private static readonly HashSet<string> ConnectionOptions = ["host", "port", "unix", "timeout", "ca"];
         private static readonly HashSet<string> SendOptions = [.. ConnectionOptions, "type", "data", "meta"];
         private static readonly HashSet<string> PingOptions = [.. ConnectionOptions, "count", "size", "interval"];
-        private static readonly HashSet<string> Flags = ["help"];
+        private static readonly HashSet<string> Flags = ["help", "tls", "insecure"];
 
         public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
         {
@@ -67,8 +73,8 @@ namespace EchoHost.Client.Cli
                 return line.Command switch
                 {
                     "send" => await SendAsync(line, output, error, cancel.Token).ConfigureAwait(false),
-                    "ping" => await PingAsync(line, output, cancel.Token).ConfigureAwait(false),
-                    "stats" => await StatsAsync(line, output, cancel.Token).ConfigureAwait(false),
+                    "ping" => await PingAsync(line, output, error, cancel.Token).ConfigureAwait(false),
+                    "stats" => await StatsAsync(line, output, error, cancel.Token).ConfigureAwait(false),
                     _ => throw new UsageException($"Unknown command '{line.Command}'."),
                 };
             }
@@ -120,7 +126,7 @@ namespace EchoHost.Client.Cli
                 metadata.Add(new MetadataItem(pair[..equals], Encoding.UTF8.GetBytes(pair[(equals + 1)..])));
             }
 
-            await using var client = await ConnectAsync(line, cancellationToken).ConfigureAwait(false);
+            await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var response = await client.SendAsync(type, data, metadata, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(Show(response.Data.Span)).ConfigureAwait(false);
             foreach (var (key, value) in response.Metadata)
@@ -131,15 +137,15 @@ namespace EchoHost.Client.Cli
             return Success;
         }
 
-        private static async Task<int> StatsAsync(CommandLine line, TextWriter output, CancellationToken cancellationToken)
+        private static async Task<int> StatsAsync(CommandLine line, TextWriter output, TextWriter error, CancellationToken cancellationToken)
         {
-            await using var client = await ConnectAsync(line, cancellationToken).ConfigureAwait(false);
+            await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var response = await client.SendAsync(MessageTypes.Stats, ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(Encoding.UTF8.GetString(response.Data.Span)).ConfigureAwait(false);
             return Success;
         }
 
-        private static async Task<int> PingAsync(CommandLine line, TextWriter output, CancellationToken cancellationToken)
+        private static async Task<int> PingAsync(CommandLine line, TextWriter output, TextWriter error, CancellationToken cancellationToken)
         {
             var count = line.Int("count", 4, 1, int.MaxValue);
             var size = line.Int("size", 56, 0, Frame.DefaultMaxFrameBytes);
@@ -151,7 +157,7 @@ namespace EchoHost.Client.Cli
                 payload[i] = (byte)i;
             }
 
-            await using var client = await ConnectAsync(line, cancellationToken).ConfigureAwait(false);
+            await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var times = new List<double>(count);
             var sent = 0;
             for (var seq = 1; seq <= count && !cancellationToken.IsCancellationRequested; seq++)
@@ -196,12 +202,13 @@ namespace EchoHost.Client.Cli
             return times.Count == sent && sent > 0 ? Success : ServerError;
         }
 
-        private static Task<FramedClient> ConnectAsync(CommandLine line, CancellationToken cancellationToken)
+        private static async Task<FramedClient> ConnectAsync(CommandLine line, TextWriter error, CancellationToken cancellationToken)
         {
             var seconds = line.Seconds("timeout", 30);
             var options = new FramedClientOptions
             {
                 RequestTimeout = seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds),
+                Tls = await TlsOptionsAsync(line, error).ConfigureAwait(false),
             };
             if (line.String("unix") is { } path)
             {
@@ -210,10 +217,48 @@ namespace EchoHost.Client.Cli
                     throw new UsageException("--unix excludes --host and --port.");
                 }
 
-                return FramedClient.ConnectUnixAsync(path, options, cancellationToken);
+                return await FramedClient.ConnectUnixAsync(path, options, cancellationToken).ConfigureAwait(false);
             }
 
-            return FramedClient.ConnectAsync(line.String("host", "localhost")!, line.Int("port", 1513, 1, 65535), options, cancellationToken);
+            return await FramedClient.ConnectAsync(line.String("host", "localhost")!, line.Int("port", 1513, 1, 65535), options, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>--tls, --ca FILE, --insecure: null for plain TCP.</summary>
+        private static async Task<FramedTlsOptions?> TlsOptionsAsync(CommandLine line, TextWriter error)
+        {
+            var ca = line.String("ca");
+            var insecure = line.Has("insecure");
+            if (ca is not null && insecure)
+            {
+                throw new UsageException("--ca and --insecure contradict each other: one checks the server's certificate, the other does not.");
+            }
+
+            if (insecure)
+            {
+                await error.WriteLineAsync("echohost-client: warning: --insecure: the server's certificate is not checked; anyone on the path can read and change this traffic").ConfigureAwait(false);
+#pragma warning disable CA5359 // accepting any certificate is what --insecure asks for, and it says so on every run
+                return new FramedTlsOptions { RemoteCertificateValidation = static (_, _, _, _) => true };
+#pragma warning restore CA5359
+            }
+
+            if (ca is not null)
+            {
+                var authorities = new X509Certificate2Collection();
+                try
+                {
+                    authorities.ImportFromPemFile(ca);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+                {
+                    throw new UsageException($"--ca {ca}: {ex.Message}");
+                }
+
+                return authorities.Count > 0
+                    ? new FramedTlsOptions { TrustedCertificateAuthorities = authorities }
+                    : throw new UsageException($"--ca {ca}: the file holds no PEM CERTIFICATE.");
+            }
+
+            return line.Has("tls") ? new FramedTlsOptions() : null;
         }
 
         private static string Describe(CommandLine line) => line.String("unix") ?? line.String("host", "localhost")!;

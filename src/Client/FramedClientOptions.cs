@@ -11,7 +11,7 @@ public sealed class FramedClientOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long one attempt to open a connection may take. Default 10 seconds.</summary>
+    /// <summary>How long one attempt to open a connection may take, its TLS handshake included. Default 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -27,6 +27,9 @@ public sealed class FramedClientOptions
 
     /// <summary>Disables Nagle's algorithm on TCP connections, so that small requests leave at once. Default true.</summary>
     public bool NoDelay { get; set; } = true;
+
+    /// <summary>TLS for every connection; null (the default) for plain TCP. The server's endpoint must be a <c>tls://</c> one.</summary>
+    public FramedTlsOptions? Tls { get; set; }
 
     internal FramedClientOptions Validated()
     {
@@ -58,6 +61,7 @@ public sealed class FramedClientOptions
             PoolSize = PoolSize,
             MaxFrameBytes = MaxFrameBytes,
             NoDelay = NoDelay,
+            Tls = Tls?.Copy(),
         };
     }
 }

@@ -8,12 +8,24 @@ public class ShutdownTests
 {
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Requests_during_a_graceful_shutdown_are_answered_or_fail_with_FramedConnectionException_never_hang()
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("tls")] // after the GoAway the client ends its side with close_notify
+    public async Task Requests_during_a_graceful_shutdown_are_answered_or_fail_with_FramedConnectionException_never_hang(string scheme)
     {
-        await using var process = EchoHostProcess.StartOnLoopback("Auto", "--EchoHost:Endpoints:framed:Protocol=framed");
+        var certificates = TestCertificates.Shared;
+        string[] tls = scheme == "tls"
+            ? [$"--EchoHost:Endpoints:framed:Tls:CertificatePath={certificates.ServerPfx}", $"--EchoHost:Endpoints:framed:Tls:Password={TestCertificates.Password}"]
+            : [];
+        await using var process = EchoHostProcess.StartOnLoopback("Auto", [$"--EchoHost:Endpoints:framed:Url={scheme}://127.0.0.1:0", .. tls]);
         var endPoint = await process.EndPointAsync("framed");
-        await using var client = await FramedClient.ConnectAsync(endPoint, new FramedClientOptions { PoolSize = 2 });
+        var options = new FramedClientOptions { PoolSize = 2 };
+        if (scheme == "tls")
+        {
+            options.Tls = new FramedTlsOptions { TrustedCertificateAuthorities = certificates.Authorities() };
+        }
+
+        await using var client = await FramedClient.ConnectAsync(endPoint, options);
         var before = await client.SendAsync(MessageTypes.Echo, "before"u8.ToArray());
         Assert.Equal("before", Encoding.UTF8.GetString(before.Data.Span));
 

@@ -138,7 +138,7 @@ public class EchoHostSettingsTests
         values["EchoHost:Endpoints:side:Protocol"] = "echo";
 
         Assert.Equal(
-            "Endpoint 'side': no Url; set EchoHost:Endpoints:side:Url to tcp://HOST:PORT, http://HOST:PORT or unix:/path",
+            "Endpoint 'side': no Url; set EchoHost:Endpoints:side:Url to tcp://HOST:PORT, tls://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/path",
             LoadError(values));
     }
 

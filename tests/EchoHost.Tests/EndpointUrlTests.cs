@@ -67,7 +67,7 @@ public class EndpointUrlTests
     [InlineData("tcp://127.1:1512", "'127.1' is not an IP address")]
     [InlineData("tcp://300.0.0.1:1512", "'300.0.0.1' is not an IP address")]
     [InlineData("tcp://127.0.0.1:1512/echo", "a path, query or fragment is not supported")]
-    [InlineData("https://0.0.0.0:443", "https is not supported")]
+    [InlineData("tls://0.0.0.0:1514/", "a path, query or fragment is not supported")]
     [InlineData("udp://0.0.0.0:1512", "not a valid URL")]
     [InlineData("0.0.0.0:1512", "not a valid URL")]
     [InlineData("unix:relative.sock", "must be absolute")]

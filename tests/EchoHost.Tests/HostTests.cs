@@ -22,7 +22,7 @@ public class HostTests
         .. more,
     ];
 
-    private static async Task<WebApplication> StartAsync(string[] args, CapturingLoggerProvider? capture = null)
+    internal static async Task<WebApplication> StartAsync(string[] args, CapturingLoggerProvider? capture = null)
     {
         var app = Program.Build(args);
         if (capture is not null)
@@ -42,7 +42,7 @@ public class HostTests
         }
     }
 
-    private static BoundEndpoint Endpoint(WebApplication app, string name) =>
+    internal static BoundEndpoint Endpoint(WebApplication app, string name) =>
         app.Services.GetRequiredService<ListeningEndpoints>().GetBound().Single(e => e.Definition.Name == name);
 
     [Theory]

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using EchoHost.Protocol;
@@ -27,7 +28,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         useSynchronizationContext: false);
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream; // the socket's NetworkStream, or an SslStream over it
     private readonly PipeReader _input;
     private readonly Pipe _outgoing = new(OutgoingOptions);
     private readonly Lock _gate = new();
@@ -44,10 +45,10 @@ internal sealed class FramedConnection : IAsyncDisposable
     private string? _goAwayReason;
     private string? _connectionError;
 
-    private FramedConnection(Socket socket, EndPoint endPoint, int maxFrameBytes, Action<FramedConnection> onClosed)
+    private FramedConnection(Socket socket, Stream stream, EndPoint endPoint, int maxFrameBytes, Action<FramedConnection> onClosed)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096));
         EndPoint = endPoint;
         _name = EndPointText.Describe(endPoint);
@@ -74,6 +75,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             IPEndPoint ip => new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
             _ => new Socket(SocketType.Stream, ProtocolType.Tcp), // dual mode: a host name may resolve to IPv6 or IPv4
         };
+        Stream stream;
         try
         {
             if (socket.ProtocolType == ProtocolType.Tcp)
@@ -95,6 +97,19 @@ internal sealed class FramedConnection : IAsyncDisposable
             {
                 throw new FramedConnectionException($"Could not connect to {EndPointText.Describe(endPoint)}: {ex.Message}", ex);
             }
+
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (options.Tls is { } tls)
+            {
+                try
+                {
+                    stream = await TlsHandshake.AuthenticateAsync(stream, endPoint, tls, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new FramedConnectionException($"The TLS handshake with {EndPointText.Describe(endPoint)} did not complete within {options.ConnectTimeout}.");
+                }
+            }
         }
         catch
         {
@@ -102,7 +117,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             throw;
         }
 
-        var connection = new FramedConnection(socket, endPoint, options.MaxFrameBytes, onClosed);
+        var connection = new FramedConnection(socket, stream, endPoint, options.MaxFrameBytes, onClosed);
         connection._reading = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
         connection._writing = Task.Run(connection.WriteLoopAsync, CancellationToken.None);
         return connection;
@@ -270,6 +285,12 @@ internal sealed class FramedConnection : IAsyncDisposable
             // Everything is sent (after a GoAway, or before closing): tell the server that no more requests come.
             if (Volatile.Read(ref _state) == Draining)
             {
+                if (_stream is SslStream ssl)
+                {
+                    // TLS's own end of data (close_notify), which the server reads as the end of the requests.
+                    await ssl.ShutdownAsync().ConfigureAwait(false);
+                }
+
                 _socket.Shutdown(SocketShutdown.Send);
             }
         }

@@ -30,7 +30,10 @@ internal sealed class EchoHostOptions
 /// <summary>One entry of <c>EchoHost:Endpoints</c>.</summary>
 internal sealed class EndpointOptions
 {
-    /// <summary><c>tcp://HOST:PORT</c>, <c>http://HOST:PORT</c> or <c>unix:/path</c>.</summary>
+    /// <summary>
+    /// <c>tcp://HOST:PORT</c>, <c>http://HOST:PORT</c> or <c>unix:/path</c>, or with TLS <c>tls://HOST:PORT</c> and
+    /// <c>https://HOST:PORT</c>, whose certificate the endpoint's <c>Tls</c> section names (read by <see cref="TlsSettings"/>).
+    /// </summary>
     public string? Url { get; set; }
 
     /// <summary><c>echo</c>, <c>framed</c> or <c>http</c>.</summary>

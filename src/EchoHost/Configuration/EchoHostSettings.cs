@@ -80,7 +80,7 @@ internal sealed class EchoHostSettings
         {
             if (IsEnabled(name, endpoint))
             {
-                endpoints.Add(ParseEndpoint(name, endpoint));
+                endpoints.Add(ParseEndpoint(name, endpoint, configuration.GetSection($"{EchoHostOptions.SectionName}:Endpoints:{name}:Tls")));
             }
         }
 
@@ -117,7 +117,7 @@ internal sealed class EchoHostSettings
         return enabled;
     }
 
-    private static EndpointDefinition ParseEndpoint(string name, EndpointOptions endpoint)
+    private static EndpointDefinition ParseEndpoint(string name, EndpointOptions endpoint, IConfigurationSection tls)
     {
         var url = endpoint.Url?.Trim();
         if (string.IsNullOrEmpty(url))
@@ -144,13 +144,14 @@ internal sealed class EchoHostSettings
                 $"Endpoint '{name}' ({url}): unknown protocol '{protocolText}'; expected echo, framed or http");
         }
 
-        if (scheme == UrlScheme.Http && protocol != EndpointProtocol.Http)
+        if (scheme is UrlScheme.Http or UrlScheme.Https && protocol != EndpointProtocol.Http)
         {
             throw new EchoHostConfigurationException(
-                $"Endpoint '{name}' ({url}): an http:// Url serves HTTP, but the protocol is {protocolText}; write tcp://HOST:PORT or unix:/path");
+                $"Endpoint '{name}' ({url}): an {EndpointUrl.Prefix(scheme)} Url serves HTTP, but the protocol is {protocolText}; write tcp://HOST:PORT, tls://HOST:PORT or unix:/path");
         }
 
-        return new EndpointDefinition(name, url, scheme, address!, protocol);
+        var definition = new EndpointDefinition(name, url, scheme, address!, protocol);
+        return definition with { Tls = TlsSettings.Load(definition.Describe(), name, scheme, tls) };
     }
 
     private static bool TryParseProtocol(string text, out EndpointProtocol protocol)
@@ -205,13 +206,7 @@ internal sealed class EchoHostSettings
             _ => throw new EchoHostConfigurationException($"{target.Describe()}: --port cannot apply to a Unix domain socket"),
         };
 
-        endpoints[index] = target with { Url = FormatTcpUrl(target.Scheme, moved), Address = moved };
-    }
-
-    private static string FormatTcpUrl(UrlScheme scheme, EndpointAddress address)
-    {
-        var prefix = scheme == UrlScheme.Http ? "http://" : "tcp://";
-        return prefix + address;
+        endpoints[index] = target with { Url = EndpointUrl.Prefix(target.Scheme) + moved, Address = moved };
     }
 
     /// <summary>Two endpoints on one fixed address would fail later with "address in use"; say which two instead.</summary>

@@ -21,6 +21,12 @@ internal enum UrlScheme
     Tcp,
     Http,
     Unix,
+
+    /// <summary><c>tls://</c>: TCP with TLS.</summary>
+    Tls,
+
+    /// <summary><c>https://</c>: HTTP with TLS.</summary>
+    Https,
 }
 
 /// <summary>Where an endpoint listens.</summary>
@@ -50,6 +56,9 @@ internal sealed record UnixSocketEndpoint(string Path) : EndpointAddress
 /// <summary>An endpoint as validated: its name, the Url as configured, where it listens and what it speaks.</summary>
 internal sealed record EndpointDefinition(string Name, string Url, UrlScheme Scheme, EndpointAddress Address, EndpointProtocol Protocol)
 {
+    /// <summary>The certificate and options of a <c>tls://</c> or <c>https://</c> endpoint; null for the others.</summary>
+    public TlsSettings? Tls { get; init; }
+
     /// <summary>The prefix of every message about this endpoint, e.g. <c>Endpoint 'echo' (tcp://0.0.0.0:1512)</c>.</summary>
     public string Describe() => $"Endpoint '{Name}' ({Url})";
 

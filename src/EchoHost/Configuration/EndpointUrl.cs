@@ -6,12 +6,13 @@ using System.Text;
 namespace EchoHost.Configuration;
 
 /// <summary>
-/// Parses an endpoint's Url: <c>tcp://HOST:PORT</c>, <c>http://HOST:PORT</c> or <c>unix:/path</c>.
+/// Parses an endpoint's Url: <c>tcp://HOST:PORT</c>, <c>http://HOST:PORT</c>, <c>unix:/path</c>, or with TLS
+/// <c>tls://HOST:PORT</c> and <c>https://HOST:PORT</c>.
 /// Written by hand rather than with <see cref="Uri"/> so that each mistake gets a message that says what is wrong.
 /// </summary>
 internal static class EndpointUrl
 {
-    public const string ExpectedForms = "tcp://HOST:PORT, http://HOST:PORT or unix:/path";
+    public const string ExpectedForms = "tcp://HOST:PORT, tls://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/path";
 
     // sun_path holds 108 bytes including the terminating NUL.
     private const int MaxUnixPathBytes = 107;
@@ -29,31 +30,16 @@ internal static class EndpointUrl
             return TryParseUnix(url["unix:".Length..], out address, out problem);
         }
 
-        string rest;
-        if (url.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
-        {
-            scheme = UrlScheme.Tcp;
-            rest = url["tcp://".Length..];
-        }
-        else if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-        {
-            scheme = UrlScheme.Http;
-            // "http://0.0.0.0:9464/" is how people write a base address; a longer path is not supported.
-            rest = url["http://".Length..];
-            if (rest.EndsWith('/'))
-            {
-                rest = rest[..^1];
-            }
-        }
-        else if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = $"https is not supported; expected {ExpectedForms}";
-            return false;
-        }
-        else
+        if (!TryStripScheme(url, out scheme, out var rest))
         {
             problem = $"not a valid URL; expected {ExpectedForms}";
             return false;
+        }
+
+        // "http://0.0.0.0:9464/" is how people write a base address; a longer path is not supported.
+        if (scheme is UrlScheme.Http or UrlScheme.Https && rest.EndsWith('/'))
+        {
+            rest = rest[..^1];
         }
 
         if (rest.IndexOfAny(['/', '?', '#']) >= 0)
@@ -63,6 +49,35 @@ internal static class EndpointUrl
         }
 
         return TryParseHostAndPort(rest, out address, out problem);
+    }
+
+    /// <summary>How a Url of <paramref name="scheme"/> begins: <c>tcp://</c>, <c>tls://</c>, <c>http://</c>, <c>https://</c>, <c>unix:</c>.</summary>
+    public static string Prefix(UrlScheme scheme) => scheme switch
+    {
+        UrlScheme.Tcp => "tcp://",
+        UrlScheme.Tls => "tls://",
+        UrlScheme.Http => "http://",
+        UrlScheme.Https => "https://",
+        UrlScheme.Unix => "unix:",
+        _ => throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "Unknown scheme."),
+    };
+
+    private static bool TryStripScheme(string url, out UrlScheme scheme, out string rest)
+    {
+        foreach (var candidate in (ReadOnlySpan<UrlScheme>)[UrlScheme.Tcp, UrlScheme.Tls, UrlScheme.Http, UrlScheme.Https])
+        {
+            var prefix = Prefix(candidate);
+            if (url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                scheme = candidate;
+                rest = url[prefix.Length..];
+                return true;
+            }
+        }
+
+        scheme = default;
+        rest = string.Empty;
+        return false;
     }
 
     private static bool TryParseHostAndPort(string text, out EndpointAddress? address, out string? problem)

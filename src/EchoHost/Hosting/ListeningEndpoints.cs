@@ -119,11 +119,9 @@ internal sealed class ListeningEndpoints(EchoHostSettings settings, InheritedSoc
         (definition.Address, endPoint) switch
         {
             // Both loopback addresses are bound; the host name says so better than either address.
-            (LocalhostEndpoint { Port: > 0 } local, _) when !inherited => Scheme(definition) + local,
-            (_, IPEndPoint ip) => Scheme(definition) + ip,
+            (LocalhostEndpoint { Port: > 0 } local, _) when !inherited => EndpointUrl.Prefix(definition.Scheme) + local,
+            (_, IPEndPoint ip) => EndpointUrl.Prefix(definition.Scheme) + ip,
             (_, UnixDomainSocketEndPoint unix) => "unix:" + unix,
             _ => endPoint.ToString() ?? definition.Url,
         };
-
-    private static string Scheme(EndpointDefinition definition) => definition.Scheme == UrlScheme.Http ? "http://" : "tcp://";
 }

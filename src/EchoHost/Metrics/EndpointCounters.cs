@@ -13,6 +13,7 @@ internal sealed class EndpointCounters(EndpointDefinition endpoint, string trans
     private ConnectionCounters? _live;
     private long _accepted;
     private long _closed;
+    private long _tlsHandshakeFailures;
     private readonly FramedCounters _closedTotals = new(messageTypeSlots);
 
     public string Name => endpoint.Name;
@@ -24,6 +25,14 @@ internal sealed class EndpointCounters(EndpointDefinition endpoint, string trans
     public string Transport => transport;
 
     public bool IsFramed => endpoint.Protocol == EndpointProtocol.Framed;
+
+    /// <summary>Whether the endpoint speaks TLS, so that its handshake failures are a series of their own.</summary>
+    public bool IsTls => endpoint.Tls is not null;
+
+    /// <summary>Connections that closed before their TLS handshake completed; they are not counted as accepted.</summary>
+    public long TlsHandshakeFailures => Interlocked.Read(ref _tlsHandshakeFailures);
+
+    public void TlsHandshakeFailed() => Interlocked.Increment(ref _tlsHandshakeFailures);
 
     /// <summary>HTTP connections are counted, their bytes are not: Kestrel's HTTP layer reads and writes them.</summary>
     public bool CountsBytes => endpoint.Protocol != EndpointProtocol.Http;

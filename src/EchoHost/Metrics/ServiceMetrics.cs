@@ -30,6 +30,7 @@ internal sealed class ServiceMetrics
         meter.CreateObservableCounter("echohost.connections.accepted", () => ReadConnections(c => c.Accepted), "{connection}", "Connections accepted.");
         meter.CreateObservableUpDownCounter("echohost.connections.active", () => ReadConnections(c => c.Active), "{connection}", "Connections open now.");
         meter.CreateObservableCounter("echohost.connections.closed", () => ReadConnections(c => c.Closed), "{connection}", "Connections closed.");
+        meter.CreateObservableCounter("echohost.tls.handshake.failures", ReadTlsHandshakeFailures, "{connection}", "Connections to TLS endpoints that closed before their handshake completed.");
         meter.CreateObservableCounter("echohost.bytes.received", () => ReadBytes(t => t.BytesReceived), "By", "Bytes received by the echo and framed endpoints.");
         meter.CreateObservableCounter("echohost.bytes.sent", () => ReadBytes(t => t.BytesSent), "By", "Bytes sent by the echo and framed endpoints.");
         meter.CreateObservableCounter("echohost.frames.received", () => ReadFramed(t => t.FramesReceived, "kind", FramedCounterNames.ReceivedKinds), "{frame}", "Frames read by the framed endpoints, by kind.");
@@ -66,6 +67,17 @@ internal sealed class ServiceMetrics
                 new("endpoint", endpoint.Name),
                 new("protocol", endpoint.Protocol),
                 new("transport", endpoint.Transport));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ReadTlsHandshakeFailures()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            if (endpoint.IsTls)
+            {
+                yield return new Measurement<long>(endpoint.TlsHandshakeFailures, new("endpoint", endpoint.Name), new("protocol", endpoint.Protocol));
+            }
         }
     }
 

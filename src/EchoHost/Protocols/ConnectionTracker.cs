@@ -49,9 +49,19 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
         }
     }
 
+    /// <summary>Counts and logs a connection to a TLS endpoint that closed before its handshake completed.</summary>
+    public void TlsHandshakeFailed(ConnectionContext connection)
+    {
+        endpoint.TlsHandshakeFailed();
+        LogTlsHandshakeFailed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
+    }
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {ConnectionId} accepted on {Endpoint} from {RemoteAddress}")]
     private static partial void LogAccepted(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Connection {ConnectionId} on {Endpoint} from {RemoteAddress} closed: {BytesReceived} bytes received, {BytesSent} bytes sent")]
     private static partial void LogClosed(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress, long bytesReceived, long bytesSent);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Connection {ConnectionId} on {Endpoint} from {RemoteAddress} closed before its TLS handshake completed")]
+    private static partial void LogTlsHandshakeFailed(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress);
 }

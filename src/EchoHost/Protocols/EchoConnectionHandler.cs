@@ -46,8 +46,17 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
             static state =>
             {
                 var pipe = (IDuplexPipe)state!;
-                pipe.Input.CancelPendingRead();
-                pipe.Output.CancelPendingFlush();
+                try
+                {
+                    pipe.Input.CancelPendingRead();
+                    pipe.Output.CancelPendingFlush();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Over TLS the pipes are streams' (StreamPipeReader, StreamPipeWriter), which dispose their token
+                    // source when completed: the cancelled read can end the connection on this very thread, before
+                    // the flush is cancelled. Nothing is left to cancel then.
+                }
             },
             transport);
 

@@ -26,6 +26,9 @@ internal static class ProtocolBindings
             services.GetRequiredService<ConnectionLimits>().For(endpoint),
             services.GetRequiredService<ILoggerFactory>().CreateLogger(ConnectionsCategory));
 
+        // TLS, when the endpoint has it, comes right before what serves the protocol.
+        EndpointTls.Use(listenOptions, endpoint, tracker);
+
         switch (endpoint.Protocol)
         {
             case EndpointProtocol.Echo:
@@ -33,8 +36,9 @@ internal static class ProtocolBindings
                 listenOptions.Run(ActivatorUtilities.CreateInstance<EchoConnectionHandler>(services, tracker).OnConnectedAsync);
                 break;
             case EndpointProtocol.Http:
-                // Health and metrics are scraped over HTTP/1.1; without TLS there is no negotiation of HTTP/2 anyway.
-                listenOptions.Protocols = HttpProtocols.Http1;
+                // Health and metrics are scraped over HTTP/1.1; with TLS, ALPN lets a client choose HTTP/2, as on
+                // any Kestrel https endpoint (without it, a client could not negotiate HTTP/2 anyway).
+                listenOptions.Protocols = endpoint.Tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 listenOptions.Use(next =>
                 {
                     Func<ConnectionContext, ConnectionCounters, Task> serve = (connection, _) => next(connection);
