@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using EchoHost.Hosting;
+using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
 using EchoHost.Tests.Support;
@@ -128,6 +129,74 @@ public class TlsTests
             Assert.All(failures, e => Assert.Equal(("EchoHost.Connections", LogLevel.Debug), (e.Category, e.Level)));
             Assert.DoesNotContain(capture.Entries, e => e.Level >= LogLevel.Warning);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_client_refused_by_the_limits_gets_no_handshake_and_a_failed_handshake_frees_its_place(string transport)
+    {
+        await using var app = await HostTests.StartAsync(Args(transport, "--EchoHost:Endpoints:echo:Limits:MaxConnections=1"));
+        var echo = HostTests.Endpoint(app, "echo");
+        var limiter = app.Services.GetRequiredService<ConnectionLimits>().For(echo.Definition);
+
+        await using (var first = OpenSslClient.Start(echo.EndPoint, Certificates.CaPem))
+        {
+            Assert.Equal("first"u8.ToArray(), await first.RoundTripAsync("first"u8.ToArray(), 5));
+
+            // Past MaxConnections the server closes before reading a ClientHello: the handshake fails on the client,
+            // the refusal is counted, and it is no handshake failure of the server's.
+            await using (var second = OpenSslClient.Start(echo.EndPoint, Certificates.CaPem))
+            {
+                var (exitCode, errors) = await second.FinishAsync();
+                Assert.True(exitCode != 0, errors);
+            }
+
+            Assert.Equal(1, limiter.Rejected[(int)RejectReason.EndpointMaxConnections]);
+            Assert.Equal(0, HandshakeFailures(app, "echo"));
+            Assert.Equal("still"u8.ToArray(), await first.RoundTripAsync("still"u8.ToArray(), 5));
+            Assert.Equal(0, (await first.FinishAsync()).ExitCode);
+        }
+
+        // Plain text takes the one place, fails its handshake and gives the place back.
+        await EventuallyAsync(async () =>
+        {
+            using var plain = await Loopback.ConnectAsync(echo.EndPoint);
+            await Loopback.SendAllAsync(plain, "not a ClientHello\n"u8.ToArray());
+            plain.Shutdown(SocketShutdown.Send);
+            await ReadUntilClosedAsync(plain);
+            return HandshakeFailures(app, "echo") == 1;
+        });
+        await EventuallyAsync(async () =>
+        {
+            await using var last = OpenSslClient.Start(echo.EndPoint, Certificates.CaPem);
+            try
+            {
+                return (await last.RoundTripAsync("last"u8.ToArray(), 4)).AsSpan().SequenceEqual("last"u8);
+            }
+            catch (Exception ex) when (ex is EndOfStreamException or IOException)
+            {
+                return false;
+            }
+        });
+    }
+
+    /// <summary>
+    /// A place freed by a connection is given back when the server has finished closing it, a moment after the client
+    /// sees the close: an attempt made in that moment is refused, so it is tried again, a bounded number of times.
+    /// </summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> attempt)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            if (await attempt())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The connection's place was not given back after 50 attempts");
     }
 
     [Theory]

@@ -66,13 +66,14 @@ internal sealed class ConnectionLimiter
     public ReadOnlySpan<long> TimedOut => _timedOut;
 
     /// <summary>
-    /// Counts <paramref name="connection"/> against the limits and returns its watch, or null with the reason it is
-    /// refused (nothing stays counted then).
+    /// Counts <paramref name="connection"/> against the limits: true with the address it is counted under (null when
+    /// no limit per address applies), or false with the reason it is refused (nothing stays counted then). An
+    /// admitted connection is released with <see cref="Release(AddressEntry?)"/>, or through its watch.
     /// </summary>
-    public ConnectionWatch? TryAdmit(ConnectionContext connection, out RejectReason reason)
+    public bool TryAdmit(ConnectionContext connection, out AddressEntry? address, out RejectReason reason)
     {
         reason = RejectReason.None;
-        AddressEntry? address = null;
+        address = null;
         if (_addresses is not null && AddressKey.TryGet(connection.RemoteEndPoint, out var key))
         {
             reason = _addresses.TryAdmit(key, Stopwatch.GetTimestamp(), out address);
@@ -95,6 +96,7 @@ internal sealed class ConnectionLimiter
                 if (address is not null)
                 {
                     _addresses!.Release(address, Stopwatch.GetTimestamp());
+                    address = null;
                 }
             }
         }
@@ -102,11 +104,15 @@ internal sealed class ConnectionLimiter
         if (reason != RejectReason.None)
         {
             Interlocked.Increment(ref _rejected[(int)reason]);
-            return null;
+            return false;
         }
 
-        return new ConnectionWatch(Limits, _requestRate, address, connection.ConnectionId, connection.Transport.Input);
+        return true;
     }
+
+    /// <summary>The watch of a connection admitted under <paramref name="address"/>, over the input its protocol reads.</summary>
+    public ConnectionWatch Watch(ConnectionContext connection, AddressEntry? address) =>
+        new(Limits, _requestRate, address, connection.ConnectionId, connection.Transport.Input);
 
     /// <summary>Ends a refused connection: a framed client is told why with GoAway; the others are just closed.</summary>
     public static async Task RejectAsync(ConnectionContext connection, EndpointDefinition endpoint, RejectReason reason)
@@ -129,11 +135,14 @@ internal sealed class ConnectionLimiter
     }
 
     /// <summary>A connection admitted by <see cref="TryAdmit"/> has closed.</summary>
-    public void Release(ConnectionWatch watch)
+    public void Release(ConnectionWatch watch) => Release(watch.Address);
+
+    /// <summary>A connection admitted by <see cref="TryAdmit"/> under <paramref name="address"/> has closed.</summary>
+    public void Release(AddressEntry? address)
     {
         Interlocked.Decrement(ref _connections);
         _server.Close();
-        if (watch.Address is { } address)
+        if (address is not null)
         {
             _addresses!.Release(address, Stopwatch.GetTimestamp());
         }

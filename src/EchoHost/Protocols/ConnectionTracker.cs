@@ -18,8 +18,17 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
     public async Task TrackAsync<T>(ConnectionContext connection, T counters, Func<ConnectionContext, T, Task> serve)
         where T : ConnectionCounters
     {
-        var watch = limiter.TryAdmit(connection, out var rejected);
-        if (watch is null)
+        ConnectionWatch watch;
+        if (connection.Features.Get<Admission>() is { } admission)
+        {
+            admission.Tracked = true;
+            watch = limiter.Watch(connection, admission.Address);
+        }
+        else if (limiter.TryAdmit(connection, out var address, out var rejected))
+        {
+            watch = limiter.Watch(connection, address);
+        }
+        else
         {
             await ConnectionLimiter.RejectAsync(connection, limiter.Endpoint, rejected);
             return;
@@ -49,6 +58,34 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
         }
     }
 
+    /// <summary>
+    /// Counts a connection of a TLS endpoint against the limits before its handshake, so that a refused client costs
+    /// no handshake; it is just closed (a GoAway could not be read before TLS). An admitted one goes on to
+    /// <paramref name="next"/>, and <see cref="TrackAsync"/> takes its admission over.
+    /// </summary>
+    public async Task AdmitAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (!limiter.TryAdmit(connection, out var address, out _))
+        {
+            return;
+        }
+
+        var admission = new Admission(address);
+        connection.Features.Set(admission);
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            // A handshake that failed never reached TrackAsync, which would have released it.
+            if (!admission.Tracked)
+            {
+                limiter.Release(address);
+            }
+        }
+    }
+
     /// <summary>Counts and logs a connection to a TLS endpoint that closed before its handshake completed.</summary>
     public void TlsHandshakeFailed(ConnectionContext connection)
     {
@@ -64,4 +101,13 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Connection {ConnectionId} on {Endpoint} from {RemoteAddress} closed before its TLS handshake completed")]
     private static partial void LogTlsHandshakeFailed(ILogger logger, string connectionId, string endpoint, EndPoint? remoteAddress);
+}
+
+/// <summary>A connection counted against the limits before its TLS handshake, under its address.</summary>
+internal sealed class Admission(AddressEntry? address)
+{
+    public AddressEntry? Address => address;
+
+    /// <summary>Set once <see cref="ConnectionTracker.TrackAsync"/> serves the connection and so releases it.</summary>
+    public bool Tracked { get; set; }
 }

@@ -10,7 +10,7 @@ namespace EchoHost.Protocols;
 
 /// <summary>
 /// TLS on an endpoint: Kestrel's HTTPS connection middleware, which serves any connection handler and not HTTP alone,
-/// between two small middlewares that notice a handshake that did not complete. Kestrel drops such a connection
+/// after the endpoint's limits and between two small middlewares that notice a handshake that did not complete. Kestrel drops such a connection
 /// quietly (its own Debug line aside); this counts it and logs it in the connection category.
 /// </summary>
 internal static class EndpointTls
@@ -54,6 +54,8 @@ internal static class EndpointTls
             };
         }
 
+        // The limits first: a client refused by them costs no handshake.
+        listenOptions.Use(next => connection => tracker.AdmitAsync(connection, next));
         listenOptions.Use(next => connection => WatchAsync(connection, next, tracker));
         listenOptions.UseHttps(options);
         listenOptions.Use(next => connection =>
