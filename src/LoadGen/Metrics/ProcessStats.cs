@@ -31,6 +31,19 @@ internal static class ProcessStats
         return null;
     }
 
+    /// <summary>Open file descriptors of <paramref name="pid"/> (entries of /proc/PID/fd), or null when they cannot be listed.</summary>
+    public static int? OpenDescriptors(int pid)
+    {
+        try
+        {
+            return Directory.GetFiles($"/proc/{pid}/fd").Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>User plus system CPU seconds of <paramref name="pid"/> (utime + stime), or null.</summary>
     public static double? CpuSeconds(int pid)
     {
