@@ -45,17 +45,7 @@ public sealed class ReadBudgetTests(ITestOutputHelper output) : TransportTestBas
         Output.WriteLine($"Buffered over {Clients} connections: at most {most:N0} bytes (cap {Cap:N0}).");
         Assert.InRange(most, Cap, Cap + Slack);
 
-        foreach (var record in records)
-        {
-            record.Release();
-        }
-
-        await WithinLimitAsync(Task.WhenAll(clients.Select((c, i) => ReadEchoAsync(c, TestData.Create(PerClient, 100 + i)))), "every echo");
-        await WithinLimitAsync(Task.WhenAll(sends), "every send");
-        foreach (var client in clients)
-        {
-            client.Dispose();
-        }
+        await ReleaseAndReadEveryEchoAsync(clients, records, sends, seed: 100);
 
         Assert.True(await EventuallyAsync(() => buffered.Read() == 0), $"{buffered.Read():N0} bytes still counted after every connection closed");
     }
@@ -81,16 +71,22 @@ public sealed class ReadBudgetTests(ITestOutputHelper output) : TransportTestBas
         Assert.Equal(WholeFrameHandler.Sum(payload), BinaryPrimitives.ReadInt64BigEndian(answer.AsSpan(4)));
 
         // The holders were held back, not cut off.
+        await ReleaseAndReadEveryEchoAsync(holders, records, sends, seed: 200);
+    }
+
+    /// <summary>Lets the holding handlers echo; every client gets all it sent back, and its connection is closed.</summary>
+    private async Task ReleaseAndReadEveryEchoAsync(Socket[] clients, ConnectionRecord[] records, Task[] sends, int seed)
+    {
         foreach (var record in records)
         {
             record.Release();
         }
 
-        await WithinLimitAsync(Task.WhenAll(holders.Select((c, i) => ReadEchoAsync(c, TestData.Create(PerClient, 200 + i)))), "every echo");
+        await WithinLimitAsync(Task.WhenAll(clients.Select((c, i) => ReadEchoAsync(c, TestData.Create(PerClient, seed + i)))), "every echo");
         await WithinLimitAsync(Task.WhenAll(sends), "every send");
-        foreach (var holder in holders)
+        foreach (var client in clients)
         {
-            holder.Dispose();
+            client.Dispose();
         }
     }
 

@@ -129,19 +129,8 @@ internal sealed class SoakRunner(SoakSettings settings, TextWriter? progress)
         }
 
         Thread.Sleep(TimeSpan.FromSeconds(2));
-        var samples = new List<long>();
-        for (var i = 0; i < 5; i++)
-        {
-            if (ProcessStats.ResidentKib(pid) is long kib)
-            {
-                samples.Add(kib);
-            }
-
-            Thread.Sleep(200);
-        }
-
-        samples.Sort();
-        return new ServerFigures(ProcessStats.OpenDescriptors(pid), samples.Count > 0 ? samples[samples.Count / 2] : null);
+        var rss = ProcessStats.MedianResidentKib(pid);
+        return new ServerFigures(ProcessStats.OpenDescriptors(pid), rss);
     }
 }
 
