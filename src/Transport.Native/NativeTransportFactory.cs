@@ -30,7 +30,8 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("EchoHost.Transport.Native");
-        _budget = ReadBudget.For(_options);
+        // The IOCP engine does not cap the total (docs/transport.md): no budget, and no gauge that would read 0.
+        _budget = OperatingSystem.IsWindows() ? null : ReadBudget.For(_options);
         _metrics = new TransportMetrics(meterFactory, _budget);
     }
 
