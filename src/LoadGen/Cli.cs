@@ -12,6 +12,7 @@ internal static class Cli
         usage: echohost-load WORKLOAD --port P [options]
                echohost-load compare [options]          (see bench/compare.sh and docs/benchmarks-howto.md)
                echohost-load report RESULTS.json -o REPORT.html
+               echohost-load soak [options]             (see bench/soak.sh and docs/soak.md)
 
         workloads:
           pingpong         N connections, each sends S bytes and waits for them back, over and over
@@ -60,6 +61,7 @@ internal static class Cli
             {
                 "compare" => CompareCommand.Run(line, output, error),
                 "report" => ReportCommand.Run(line, output),
+                "soak" => Soak.SoakCommand.Run(line, output, error),
                 _ when WorkloadKinds.ByName.TryGetValue(line.Command, out var kind) => RunWorkload(kind, line, output, error),
                 _ => throw new UsageException($"Unknown command '{line.Command}'."),
             };

@@ -15,6 +15,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     private readonly NativeTransportOptions _options;
     private readonly ILogger _logger;
     private readonly TransportMetrics _metrics;
+    private readonly ReadBudget? _budget;
     private readonly Lock _gate = new();
     private EventLoopGroup? _loops;
     private CompletionEngine? _completions;
@@ -29,7 +30,9 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("EchoHost.Transport.Native");
-        _metrics = new TransportMetrics(meterFactory);
+        // The IOCP engine does not cap the total (docs/transport.md): no budget, and no gauge that would read 0.
+        _budget = OperatingSystem.IsWindows() ? null : ReadBudget.For(_options);
+        _metrics = new TransportMetrics(meterFactory, _budget);
     }
 
     /// <inheritdoc />
@@ -55,7 +58,7 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
         EventLoopGroup loops;
         lock (_gate)
         {
-            loops = _loops ??= new EventLoopGroup(_options, _metrics, _logger);
+            loops = _loops ??= new EventLoopGroup(_options, _metrics, _budget, _logger);
         }
 
         return new ValueTask<IConnectionListener>(NativeConnectionListener.Bind(endpoint, loops, _options, _logger));

@@ -15,6 +15,14 @@ public sealed class NativeTransportOptions
     public long? MaxReadBufferSize { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// Bytes the transport buffers from all its connections together (read from sockets, not yet consumed by the
+    /// applications) before connections whose application is behind stop reading; they resume when the total is under
+    /// half. A connection whose application has examined all it was given keeps reading, up to
+    /// <see cref="MaxReadBufferSize"/>. Null or 0 means unlimited. Epoll and kqueue engines; IOCP does not cap the total.
+    /// </summary>
+    public long? MaxTotalReadBufferSize { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// Bytes the application may have flushed and not yet sent before its flushes wait; they resume when half has
     /// been sent. Null or 0 means unlimited. Same meaning and default as Kestrel's Sockets transport.
     /// </summary>

@@ -235,6 +235,7 @@ public class EchoHostSettingsTests
     [InlineData("--EchoHost:Native:ThreadCount=0", "EchoHost:Native:ThreadCount is 0; it must be 1 or more")]
     [InlineData("--EchoHost:Native:Backlog=0", "EchoHost:Native:Backlog is 0; it must be 1 or more")]
     [InlineData("--EchoHost:Native:MaxReadBufferSize=-1", "EchoHost:Native:MaxReadBufferSize is negative")]
+    [InlineData("--EchoHost:Native:MaxTotalReadBufferSize=-1", "EchoHost:Native:MaxTotalReadBufferSize is negative")]
     [InlineData("--EchoHost:Native:MaxWriteBufferSize=-1", "EchoHost:Native:MaxWriteBufferSize is negative")]
     [InlineData("--EchoHost:Native:ThreadCount=many", "'many' at 'EchoHost:Native:ThreadCount'")]
     public void Native_options_are_checked_when_the_native_transport_runs(string arg, string expected)

@@ -67,6 +67,107 @@ public class DescriptorExhaustionTests
         Assert.Equal(payload, await Loopback.EchoAsync(endPoint, payload));
     }
 
+    [Theory]
+    [InlineData("echo")]
+    [InlineData("framed")]
+    public async Task Clients_connected_before_a_descriptor_flood_are_served_through_it_and_the_service_recovers(string protocol)
+    {
+        string[] endpoints = ["echo", "framed", "http"];
+        await using var process = EchoHostProcess.Start(
+            ["--EchoHost:Transport=Native", $"--EchoHost:Endpoints:{protocol}:Url=tcp://127.0.0.1:0",
+             .. endpoints.Where(e => e != protocol).Select(e => $"--EchoHost:Endpoints:{e}:Enabled=false")]);
+        var endPoint = await process.EndPointAsync(protocol);
+
+        // Clients connected first, asking and checking every 20 ms through all that follows.
+        var existing = new List<PacedClient>();
+        for (var i = 0; i < 4; i++)
+        {
+            existing.Add(await PacedClient.StartAsync(endPoint, protocol, TimeSpan.FromMilliseconds(20)));
+        }
+
+        await using var stopExisting = new AsyncDisposables(existing);
+        await WaitForRoundsAsync(existing, 1);
+        var limit = OpenDescriptors(process.Id) + Headroom;
+        SetDescriptorLimit(process.Id, limit);
+
+        var flood = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 2 * FloodSize; i++)
+            {
+                flood.Add(await Loopback.ConnectAsync(endPoint));
+            }
+
+            await WaitForDescriptorsAsync(process, limit - TransportHeadroom - 4);
+
+            // Out of descriptors, with connections waiting that cannot be accepted: the existing clients still get
+            // every answer, and the process does not spin (its CPU time stays far below the wall time).
+            var rounds = existing.Select(c => c.Rounds).ToList();
+            var before = CpuTime(process.Id);
+            var wall = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var used = CpuTime(process.Id) - before;
+            var elapsed = wall.Elapsed;
+
+            Assert.False(process.HasExited, $"EchoHost exited. Output:{Environment.NewLine}{process.Output}");
+            Assert.True(used < elapsed / 2, $"EchoHost used {used.TotalSeconds:F2} s of CPU in {elapsed.TotalSeconds:F2} s while out of descriptors.");
+            for (var i = 0; i < existing.Count; i++)
+            {
+                Assert.False(existing[i].HasFailed, $"Client {i} connected before the flood failed during it.");
+                Assert.True(existing[i].Rounds > rounds[i], $"Client {i} connected before the flood got no answer during it.");
+            }
+        }
+        finally
+        {
+            foreach (var socket in flood)
+            {
+                socket.Dispose();
+            }
+        }
+
+        // With the flood gone, a new client is served, and the existing ones still are.
+        await using (var newcomer = await PacedClient.StartAsync(endPoint, protocol, TimeSpan.FromMilliseconds(1)))
+        {
+            await WaitForRoundsAsync([newcomer], 3);
+            Assert.True(await newcomer.StopAsync() >= 3);
+        }
+
+        var afterFlood = existing.Select(c => c.Rounds).ToList();
+        await WaitForRoundsAsync(existing, afterFlood.Max() + 1);
+        foreach (var client in existing)
+        {
+            Assert.True(await client.StopAsync() > 0);
+        }
+    }
+
+    /// <summary>Waits until every client has answered at least <paramref name="rounds"/> rounds (or one failed).</summary>
+    private static async Task WaitForRoundsAsync(List<PacedClient> clients, long rounds)
+    {
+        var deadline = DateTime.UtcNow + Loopback.Timeout;
+        while (!clients.All(c => c.Rounds >= rounds))
+        {
+            for (var i = 0; i < clients.Count; i++)
+            {
+                Assert.False(clients[i].HasFailed, $"Client {i} failed.");
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The clients answered {string.Join(", ", clients.Select(c => c.Rounds))} rounds, not {rounds} each.");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Disposes the clients when the test ends, however it ends.</summary>
+    private sealed class AsyncDisposables(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var item in items)
+            {
+                await item.DisposeAsync();
+            }
+        }
+    }
+
     private static int OpenDescriptors(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
 
     /// <summary>Waits until the server holds at least <paramref name="count"/> descriptors: it has accepted as far as it will.</summary>

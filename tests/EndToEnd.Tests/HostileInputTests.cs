@@ -9,8 +9,9 @@ namespace EchoHost.EndToEnd.Tests;
 
 /// <summary>
 /// Hostile clients of the built service over real sockets: garbage, truncated and oversized frames, resets at every
-/// stage, thousands of silent half-sent connections. The service stays up, and a well-behaved client running at the
-/// same time gets exactly its answers.
+/// stage (at once, in a header, in a payload, after requests before their answers), thousands of silent connections
+/// (half a header, or nothing at all). The service stays up, and well-behaved clients running all the while get
+/// exactly their answers.
 /// </summary>
 public class HostileInputTests
 {
@@ -24,6 +25,8 @@ public class HostileInputTests
         var framed = await process.EndPointAsync("framed");
         var echo = await process.EndPointAsync("echo");
 
+        await using var pacedFramed = await PacedClient.StartAsync(framed, "framed", TimeSpan.FromMilliseconds(5));
+        await using var pacedEcho = await PacedClient.StartAsync(echo, "echo", TimeSpan.FromMilliseconds(5));
         var goodFramed = WellBehavedFramedClientAsync(framed, requests: 3000);
         var goodEcho = WellBehavedEchoClientAsync(echo, rounds: 300);
 
@@ -39,6 +42,10 @@ public class HostileInputTests
         Assert.Equal(3000, await goodFramed);
         Assert.Equal(300, await goodEcho);
 
+        // The clients that asked and checked all along, one round at a time, got every answer right.
+        Assert.True(await pacedFramed.StopAsync() > 0);
+        Assert.True(await pacedEcho.StopAsync() > 0);
+
         // Still serving new clients after all of it, and still exact.
         Assert.Equal(Loopback.Payload(70_000, 9), await Loopback.EchoAsync(echo, Loopback.Payload(70_000, 9)));
         Assert.Equal(50, await WellBehavedFramedClientAsync(framed, requests: 50));
@@ -53,19 +60,35 @@ public class HostileInputTests
         var framed = await process.EndPointAsync("framed");
         var echo = await process.EndPointAsync("echo");
 
-        // Each sends half a frame header and then nothing: connections held open by clients that never finish.
+        // Clients that ask and check one round at a time while the silent connections pile up, and after.
+        await using var pacedFramed = await PacedClient.StartAsync(framed, "framed", TimeSpan.FromMilliseconds(5));
+        await using var pacedEcho = await PacedClient.StartAsync(echo, "echo", TimeSpan.FromMilliseconds(5));
+
+        // Half of them send half a frame header and then nothing, half connect and never send: connections held open
+        // by clients that never finish, from four source addresses.
         var silent = new List<Socket>();
         try
         {
             for (var i = 0; i < 2000; i++)
             {
-                var socket = await Loopback.ConnectAsync(i % 2 == 0 ? framed : echo);
+                var target = (IPEndPoint)(i % 2 == 0 ? framed : echo);
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 silent.Add(socket);
-                await Loopback.SendAllAsync(socket, new byte[] { 0, 0, 0, 20 });
+                socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)(1 + (i % 4))]), 0));
+                using (var timeout = new CancellationTokenSource(Loopback.Timeout))
+                {
+                    await socket.ConnectAsync(target, timeout.Token);
+                }
+
+                if (i % 4 < 2)
+                {
+                    await Loopback.SendAllAsync(socket, new byte[] { 0, 0, 0, 20 });
+                }
             }
 
             Assert.Equal(200, await WellBehavedFramedClientAsync(framed, requests: 200));
             Assert.Equal(20, await WellBehavedEchoClientAsync(echo, rounds: 20));
+            Assert.False(pacedFramed.HasFailed || pacedEcho.HasFailed, "a client that was served before the silent connections failed among them");
         }
         finally
         {
@@ -76,6 +99,8 @@ public class HostileInputTests
         }
 
         Assert.Equal(200, await WellBehavedFramedClientAsync(framed, requests: 200));
+        Assert.True(await pacedFramed.StopAsync() > 0);
+        Assert.True(await pacedEcho.StopAsync() > 0);
         Assert.False(process.HasExited);
     }
 
@@ -127,6 +152,24 @@ public class HostileInputTests
         async (socket, _) =>
         {
             await Loopback.SendAllAsync(socket, new byte[] { 0, 0, 0 });
+            Loopback.Reset(socket);
+        },
+
+        // A header and part of its payload, then a reset.
+        async (socket, random) =>
+        {
+            var request = new ArrayBufferWriter<byte>();
+            FrameWriter.WriteMessage(request, FrameKind.Request, 7, MessageTypes.Echo, Bytes(random, 5000), []);
+            await Loopback.SendAllAsync(socket, request.WrittenMemory[..random.Next(Frame.HeaderSize + 1, request.WrittenCount)]);
+            Loopback.Reset(socket);
+        },
+
+        // A large request whole, then a reset while its answer is on its way.
+        async (socket, random) =>
+        {
+            var request = new ArrayBufferWriter<byte>();
+            FrameWriter.WriteMessage(request, FrameKind.Request, 8, MessageTypes.Echo, Bytes(random, 500_000), []);
+            await Loopback.SendAllAsync(socket, request.WrittenMemory);
             Loopback.Reset(socket);
         },
 

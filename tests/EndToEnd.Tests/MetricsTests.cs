@@ -146,7 +146,8 @@ public class MetricsTests
         // The native transport's own meter exists only when it runs.
         if (transport == "Native")
         {
-            Assert.Equal(["read", "write"], families["echohost_transport_backpressure_pauses"].Samples.Select(s => s.Labels["direction"]).Order());
+            Assert.Equal(["read", "read_total", "write"], families["echohost_transport_backpressure_pauses"].Samples.Select(s => s.Labels["direction"]).Order());
+            Assert.Equal("gauge", families["echohost_transport_read_buffered_bytes"].Type);
         }
         else
         {

@@ -31,5 +31,13 @@ internal sealed class MeterReader : IDisposable
         return _measurements.Where(m => m.Tags.Any(t => t.Key == key && Equals(t.Value, value))).Sum(m => m.Value);
     }
 
+    /// <summary>The instrument's value summed over every tag set; 0 when it has none.</summary>
+    public long Read()
+    {
+        _measurements.Clear();
+        _listener.RecordObservableInstruments();
+        return _measurements.Sum(m => m.Value);
+    }
+
     public void Dispose() => _listener.Dispose();
 }

@@ -90,6 +90,7 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
                 ["EchoHost:Native:Backlog"] = "77",
                 ["EchoHost:Native:NoDelay"] = "false",
                 ["EchoHost:Native:MaxReadBufferSize"] = ReadBuffer.ToString(CultureInfo.InvariantCulture),
+                ["EchoHost:Native:MaxTotalReadBufferSize"] = "0",
                 ["EchoHost:Native:ThreadCount"] = "1",
                 ["EchoHost:Native:UnsafePreferInlineScheduling"] = "true",
             })
@@ -102,6 +103,7 @@ public sealed class NativeTransportTests(ITestOutputHelper output) : TransportTe
         var options = server.Services.GetRequiredService<IOptions<NativeTransportOptions>>().Value;
         Assert.Equal(77, options.Backlog);
         Assert.Equal(ReadBuffer, options.MaxReadBufferSize);
+        Assert.Equal(0, options.MaxTotalReadBufferSize);
 
         // Backlog: the kernel reports a listening socket's backlog as its Send-Q.
         var echoEndPoint = (IPEndPoint)server.EndPoints[0];

@@ -269,5 +269,10 @@ internal sealed class EchoHostSettings
         {
             throw new EchoHostConfigurationException($"{NativeSectionName}:MaxWriteBufferSize is negative; use 0 for unlimited");
         }
+
+        if (native.MaxTotalReadBufferSize < 0)
+        {
+            throw new EchoHostConfigurationException($"{NativeSectionName}:MaxTotalReadBufferSize is negative; use 0 for unlimited");
+        }
     }
 }

@@ -89,7 +89,7 @@ internal static class CompareCommand
     }
 
     /// <summary>The repository's root: the nearest directory upwards that holds EchoHost.sln.</summary>
-    private static string FindRoot(string start)
+    internal static string FindRoot(string start)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
@@ -99,6 +99,6 @@ internal static class CompareCommand
             }
         }
 
-        throw new UsageException("Run compare from the repository (or give --root DIR).");
+        throw new UsageException("Run echohost-load from the repository (or give --root DIR).");
     }
 }

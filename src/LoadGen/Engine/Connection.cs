@@ -62,6 +62,14 @@ internal sealed class Connection
 
     public long InFlight => Sent - Received + (SendOffset > 0 ? 1 : 0);
 
+    /// <summary>Makes a closed connection new for its next connect (the soak's churn): it counts from message 0 again.</summary>
+    public void Restart()
+    {
+        Due = Sent = Received = 0;
+        SendOffset = ReceiveOffset = 0;
+        Framed?.Clear();
+    }
+
     /// <summary>True when everything asked for has been written and has come back.</summary>
     public bool IsQuiet => Due == Sent && SendOffset == 0 && Received == Sent;
 }

@@ -68,6 +68,9 @@ internal sealed unsafe class Worker : IDisposable
     /// <summary>Connections established so far (read by the coordinating thread).</summary>
     public int OpenedTotal;
 
+    /// <summary>Bytes received from the server, every one verified (read when the run is over).</summary>
+    public long BytesReceived { get; private set; }
+
     /// <summary>Failures so far (read by the coordinating thread).</summary>
     public int FailedTotal;
 
@@ -277,6 +280,18 @@ internal sealed unsafe class Worker : IDisposable
         connection.State = ConnectionState.Closed;
     }
 
+    /// <summary>Closes a connection that is done with a reset (RST) instead of a FIN: <c>SO_LINGER</c> 0, then close.</summary>
+    public void Abort(Connection connection)
+    {
+        if (connection.Fd >= 0)
+        {
+            var linger = stackalloc int[2] { 1, 0 };
+            Libc.SetSockOpt(connection.Fd, SOL_SOCKET, SO_LINGER, linger, 2 * sizeof(int));
+        }
+
+        Close(connection);
+    }
+
     /// <summary>Counts a failure of <paramref name="kind"/> and closes the connection.</summary>
     public void Fail(Connection connection, ErrorKind kind, string? description)
     {
@@ -369,6 +384,7 @@ internal sealed unsafe class Worker : IDisposable
 
             if (count > 0)
             {
+                BytesReceived += count;
                 Format.Received(connection, this, (int)count);
 
                 // A short read has drained the socket (level-triggered epoll reports whatever is left).

@@ -31,6 +31,37 @@ internal static class ProcessStats
         return null;
     }
 
+    /// <summary>The median of five samples of <see cref="ResidentKib"/> 200 ms apart, or null when none could be read.</summary>
+    public static long? MedianResidentKib(int pid)
+    {
+        var samples = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            if (ResidentKib(pid) is long kib)
+            {
+                samples.Add(kib);
+            }
+
+            Thread.Sleep(200);
+        }
+
+        samples.Sort();
+        return samples.Count > 0 ? samples[samples.Count / 2] : null;
+    }
+
+    /// <summary>Open file descriptors of <paramref name="pid"/> (entries of /proc/PID/fd), or null when they cannot be listed.</summary>
+    public static int? OpenDescriptors(int pid)
+    {
+        try
+        {
+            return Directory.GetFiles($"/proc/{pid}/fd").Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>User plus system CPU seconds of <paramref name="pid"/> (utime + stime), or null.</summary>
     public static double? CpuSeconds(int pid)
     {

@@ -155,23 +155,7 @@ internal sealed class LoadRunner
 
         _control.Stage = RunStage.Holding;
         Thread.Sleep(_settings.Hold);
-        long? held = null;
-        if (pid is int q)
-        {
-            var samples = new List<long>();
-            for (var i = 0; i < 5; i++)
-            {
-                if (ProcessStats.ResidentKib(q) is long kib)
-                {
-                    samples.Add(kib);
-                }
-
-                Thread.Sleep(200);
-            }
-
-            samples.Sort();
-            held = samples.Count > 0 ? samples[samples.Count / 2] : null;
-        }
+        var held = pid is int q ? ProcessStats.MedianResidentKib(q) : null;
 
         _control.Stage = RunStage.Checking;
         WaitUntil(() => drivers.TrueForAll(d => d.CheckDone), _settings.Timeout);

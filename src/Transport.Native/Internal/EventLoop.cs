@@ -38,10 +38,11 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private int _wakePending;
     private volatile bool _stopping;
 
-    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, TransportMetrics metrics, ILogger logger)
+    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, TransportMetrics metrics, ReadBudget? budget, ILogger logger)
     {
         Index = index;
         Metrics = metrics;
+        Budget = budget;
         _logger = logger;
         _poller = PollerFactory.Create(options.Engine);
 
@@ -62,6 +63,9 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
 
     /// <summary>The transport's counters, which the loop's connections add to.</summary>
     public TransportMetrics Metrics { get; }
+
+    /// <summary>The transport's cap on bytes buffered over all connections, or none when unlimited.</summary>
+    public ReadBudget? Budget { get; }
 
     /// <summary>Options of the pipe from the socket to the application (reads).</summary>
     public PipeOptions InputOptions { get; }

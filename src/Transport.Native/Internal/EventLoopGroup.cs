@@ -8,14 +8,14 @@ internal sealed class EventLoopGroup : IDisposable
     private readonly EventLoop[] _loops;
     private uint _next;
 
-    public EventLoopGroup(NativeTransportOptions options, TransportMetrics metrics, ILogger logger)
+    public EventLoopGroup(NativeTransportOptions options, TransportMetrics metrics, ReadBudget? budget, ILogger logger)
     {
         int count = options.ThreadCount > 0 ? options.ThreadCount : Environment.ProcessorCount;
         MemoryPool = new BlockMemoryPool();
         _loops = new EventLoop[count];
         for (int i = 0; i < count; i++)
         {
-            _loops[i] = new EventLoop(i, options, MemoryPool, metrics, logger);
+            _loops[i] = new EventLoop(i, options, MemoryPool, metrics, budget, logger);
         }
     }
 

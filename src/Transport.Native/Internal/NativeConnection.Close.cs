@@ -47,6 +47,7 @@ internal sealed partial class NativeConnection
         }
 
         _input.Reader.Complete();
+        _budgetedInput?.Release();
         _output.Writer.Complete();
         _loop.Schedule(static state => ((NativeConnection)state!).OnDispose(), this);
         return new ValueTask(disposed.Task);

@@ -13,13 +13,26 @@ internal sealed partial class NativeConnection
     private bool _readable;
     private bool _peerClosing;
     private bool _receivePaused;
+    private bool _budgetPaused;
     private bool _receiveDone;
 
     private void OnReadable(bool peerClosing)
     {
         _readable = true;
         _peerClosing |= peerClosing;
-        if (!_receivePaused && !_receiveDone)
+        if (!_receivePaused && !_budgetPaused && !_receiveDone)
+        {
+            Receive();
+        }
+    }
+
+    /// <summary>The application has consumed or examined enough for this connection to read again under the transport's budget.</summary>
+    public void ResumeAfterBudget() => _loop.Schedule(static state => ((NativeConnection)state!).ResumeReceive(), this);
+
+    private void ResumeReceive()
+    {
+        _budgetPaused = false;
+        if (_readable && !_receivePaused && !_receiveDone)
         {
             Receive();
         }
@@ -28,13 +41,21 @@ internal sealed partial class NativeConnection
     /// <summary>
     /// Reads while the socket has data. Memory is taken from the pipe only now that the socket is readable, so an idle
     /// connection holds no buffer. When the application is behind (the pipe is past <c>MaxReadBufferSize</c>), reading
-    /// stops until its flush completes: back-pressure reaches the peer through TCP's window.
+    /// stops until its flush completes: back-pressure reaches the peer through TCP's window. It stops too while the
+    /// transport's total is past <c>MaxTotalReadBufferSize</c> and this application is behind (<see cref="BudgetedInput"/>).
     /// </summary>
     private unsafe void Receive()
     {
         PipeWriter writer = _input.Writer;
         while (_readable)
         {
+            if (_budgetedInput is { } budgeted && budgeted.ShouldPause())
+            {
+                _budgetPaused = true;
+                _loop.Metrics.ReceivePausedForBudget();
+                return;
+            }
+
             Memory<byte> memory = writer.GetMemory();
             nint received;
             fixed (byte* buffer = memory.Span)
@@ -47,6 +68,7 @@ internal sealed partial class NativeConnection
                 // A read that did not fill the buffer emptied the socket, and the edge-triggered poller reports new
                 // data; but a FIN or an error that came with this edge is reported only once, so then read to the end.
                 _readable = received == memory.Length || _peerClosing;
+                _budgetedInput?.OnReceived((int)received);
                 writer.Advance((int)received);
                 ValueTask<FlushResult> flush = writer.FlushAsync();
                 if (!flush.IsCompleted)

@@ -18,6 +18,7 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
     private readonly EventLoop _loop;
     private readonly ILogger _logger;
     private readonly int _fd;
+    private readonly BudgetedInput? _budgetedInput;
 
     private ulong _token;
 
@@ -39,6 +40,11 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
         peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
         MemoryPool = memoryPool;
         _onOutputReadable = OnOutputReadable;
+        if (loop.Budget is { } budget)
+        {
+            _budgetedInput = new BudgetedInput(_input.Reader, _output.Writer, budget, this);
+            Transport = _budgetedInput;
+        }
     }
 
     public override EndPoint? LocalEndPoint

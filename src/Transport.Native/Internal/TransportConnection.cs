@@ -24,7 +24,7 @@ internal abstract class TransportConnection : ConnectionContext, IFeatureCollect
     private readonly long _id = ConnectionIds.Next();
     private List<KeyValuePair<Type, object>>? _addedFeatures;
     private int _featureRevision;
-    private IDuplexPipe _transport;
+    private IDuplexPipe? _transport;
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
 
@@ -33,7 +33,6 @@ internal abstract class TransportConnection : ConnectionContext, IFeatureCollect
     {
         _input = new Pipe(inputOptions);
         _output = new Pipe(outputOptions);
-        _transport = new DuplexPipe(_input.Reader, _output.Writer);
     }
 
     public override string ConnectionId
@@ -50,7 +49,8 @@ internal abstract class TransportConnection : ConnectionContext, IFeatureCollect
 
     public override IDuplexPipe Transport
     {
-        get => _transport;
+        // Made when first asked for, so that an engine can put its own pair in place without making this one.
+        get => _transport ??= new DuplexPipe(_input.Reader, _output.Writer);
         set => _transport = value;
     }
 

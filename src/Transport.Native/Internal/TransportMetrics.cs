@@ -20,9 +20,10 @@ internal sealed class TransportMetrics
     private readonly Dictionary<string, long> _acceptErrors = new(StringComparer.Ordinal);
     private long _receivePauses;
     private long _sendPauses;
+    private long _budgetPauses;
 
     /// <summary>Creates the instruments on a meter of <paramref name="meterFactory"/>, or none without one.</summary>
-    public TransportMetrics(IMeterFactory? meterFactory)
+    public TransportMetrics(IMeterFactory? meterFactory, ReadBudget? budget = null)
     {
         if (meterFactory is null)
         {
@@ -36,9 +37,19 @@ internal sealed class TransportMetrics
             {
                 new(Volatile.Read(ref _receivePauses), new KeyValuePair<string, object?>("direction", "read")),
                 new(Volatile.Read(ref _sendPauses), new KeyValuePair<string, object?>("direction", "write")),
+                new(Volatile.Read(ref _budgetPauses), new KeyValuePair<string, object?>("direction", "read_total")),
             },
             "{pause}",
-            "Times reading stopped because the application was behind (read: MaxReadBufferSize reached) or sending waited because the peer was (write: the socket's send buffer full).");
+            "Times reading stopped because the application was behind (read: MaxReadBufferSize reached; read_total: MaxTotalReadBufferSize reached over all connections) or sending waited because the peer was (write: the socket's send buffer full).");
+        if (budget is not null)
+        {
+            meter.CreateObservableGauge(
+                "echohost.transport.read.buffered",
+                () => budget.Buffered,
+                "By",
+                "Bytes read from connections and not yet consumed by the application, over all connections (counted when MaxTotalReadBufferSize caps them).");
+        }
+
         meter.CreateObservableCounter(
             "echohost.transport.accept.errors",
             ReadAcceptErrors,
@@ -48,6 +59,9 @@ internal sealed class TransportMetrics
 
     /// <summary>The application had not read what the connection received: reading from the socket stops.</summary>
     public void ReceivePaused() => Interlocked.Increment(ref _receivePauses);
+
+    /// <summary>The transport's total read buffer was full and this connection's application behind: reading from it stops.</summary>
+    public void ReceivePausedForBudget() => Interlocked.Increment(ref _budgetPauses);
 
     /// <summary>The socket's send buffer was full (IOCP: a send went pending): sending waits for the peer to read.</summary>
     public void SendPaused() => Interlocked.Increment(ref _sendPauses);
