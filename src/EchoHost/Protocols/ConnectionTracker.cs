@@ -19,8 +19,10 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
         where T : ConnectionCounters
     {
         ConnectionWatch watch;
-        if (connection.Features.Get<Admission>() is { } admission)
+        if (endpoint.IsTls)
         {
+            // Admitted before its handshake (AdmitBeforeHandshakeAsync), which has completed.
+            var admission = connection.Features.Get<Admission>()!;
             admission.Tracked = true;
             watch = limiter.Watch(connection, admission.Address);
         }
@@ -61,9 +63,10 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
     /// <summary>
     /// Counts a connection of a TLS endpoint against the limits before its handshake, so that a refused client costs
     /// no handshake; it is just closed (a GoAway could not be read before TLS). An admitted one goes on to
-    /// <paramref name="next"/>, and <see cref="TrackAsync"/> takes its admission over.
+    /// <paramref name="next"/>, the handshake; once that completes, <see cref="TrackAsync"/> takes the admission over.
+    /// One that never got there failed its handshake: it is counted and logged as such, and gives its place back.
     /// </summary>
-    public async Task AdmitAsync(ConnectionContext connection, ConnectionDelegate next)
+    public async Task AdmitBeforeHandshakeAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         if (!limiter.TryAdmit(connection, out var address, out _))
         {
@@ -78,19 +81,13 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
         }
         finally
         {
-            // A handshake that failed never reached TrackAsync, which would have released it.
             if (!admission.Tracked)
             {
                 limiter.Release(address);
+                endpoint.TlsHandshakeFailed();
+                LogTlsHandshakeFailed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
             }
         }
-    }
-
-    /// <summary>Counts and logs a connection to a TLS endpoint that closed before its handshake completed.</summary>
-    public void TlsHandshakeFailed(ConnectionContext connection)
-    {
-        endpoint.TlsHandshakeFailed();
-        LogTlsHandshakeFailed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {ConnectionId} accepted on {Endpoint} from {RemoteAddress}")]
@@ -108,6 +105,6 @@ internal sealed class Admission(AddressEntry? address)
 {
     public AddressEntry? Address => address;
 
-    /// <summary>Set once <see cref="ConnectionTracker.TrackAsync"/> serves the connection and so releases it.</summary>
+    /// <summary>Set once the handshake has completed and <see cref="ConnectionTracker.TrackAsync"/> serves the connection (and so releases it).</summary>
     public bool Tracked { get; set; }
 }

@@ -10,7 +10,7 @@ namespace EchoHost.Protocols;
 
 /// <summary>
 /// TLS on an endpoint: Kestrel's HTTPS connection middleware, which serves any connection handler and not HTTP alone,
-/// after the endpoint's limits and between two small middlewares that notice a handshake that did not complete. Kestrel drops such a connection
+/// after the endpoint's limits, which also notice a handshake that did not complete. Kestrel drops such a connection
 /// quietly (its own Debug line aside); this counts it and logs it in the connection category.
 /// </summary>
 internal static class EndpointTls
@@ -54,15 +54,9 @@ internal static class EndpointTls
             };
         }
 
-        // The limits first: a client refused by them costs no handshake.
-        listenOptions.Use(next => connection => tracker.AdmitAsync(connection, next));
-        listenOptions.Use(next => connection => WatchAsync(connection, next, tracker));
+        // The limits first: a client refused by them costs no handshake; one that fails it is counted there too.
+        listenOptions.Use(next => connection => tracker.AdmitBeforeHandshakeAsync(connection, next));
         listenOptions.UseHttps(options);
-        listenOptions.Use(next => connection =>
-        {
-            connection.Features.Get<HandshakeWatch>()!.Completed = true;
-            return next(connection);
-        });
     }
 
     /// <summary>Client certificates must chain to these CAs alone, and allow client authentication.</summary>
@@ -78,22 +72,5 @@ internal static class EndpointTls
         policy.CustomTrustStore.AddRange(authorities);
         policy.ApplicationPolicy.Add(new Oid(ClientAuthenticationOid));
         return policy;
-    }
-
-    private static async Task WatchAsync(ConnectionContext connection, ConnectionDelegate next, ConnectionTracker tracker)
-    {
-        var watch = new HandshakeWatch();
-        connection.Features.Set(watch);
-        await next(connection);
-        if (!watch.Completed)
-        {
-            tracker.TlsHandshakeFailed(connection);
-        }
-    }
-
-    /// <summary>Set once the connection has passed the TLS middleware, i.e. its handshake completed.</summary>
-    private sealed class HandshakeWatch
-    {
-        public bool Completed { get; set; }
     }
 }
