@@ -24,6 +24,10 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private readonly Thread _thread;
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _work = new();
 
+    // Work the loop queues for itself (a send after an inline handler's flush, once per message): no interlocked
+    // operation and no wake-up. Loop thread only.
+    private readonly Queue<(Action<object?> Action, object? State)> _ownWork = new();
+
     // Slots of registered handlers; a token is (generation << 32 | slot) so that an event that was already read for a
     // closed descriptor cannot reach whatever takes its slot (or its descriptor number) next. Loop thread only.
     private IEventHandler?[] _handlers = new IEventHandler?[64];
@@ -51,8 +55,8 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         long maxWrite = options.MaxWriteBufferSize ?? 0;
         InputOptions = new PipeOptions(pool, readerScheduler: applicationScheduler, writerScheduler: this,
             pauseWriterThreshold: maxRead, resumeWriterThreshold: maxRead / 2, useSynchronizationContext: false);
-        // Sends run inline in the application's flush: no hop to the loop per write (see NativeConnection.Send).
-        OutputOptions = new PipeOptions(pool, readerScheduler: Inline, writerScheduler: applicationScheduler,
+        // Sends run on the loop, after the turn in which the application flushed (see NativeConnection.Send).
+        OutputOptions = new PipeOptions(pool, readerScheduler: this, writerScheduler: applicationScheduler,
             pauseWriterThreshold: maxWrite, resumeWriterThreshold: maxWrite / 2, useSynchronizationContext: false);
 
         _thread = new Thread(Run) { IsBackground = true, Name = $"Native transport loop {index}" };
@@ -78,11 +82,17 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     /// <summary>Runs <paramref name="action"/> on the loop's thread, after the events it is handling now.</summary>
     public override void Schedule(Action<object?> action, object? state)
     {
+        if (IsCurrentThread)
+        {
+            _ownWork.Enqueue((action, state));
+            return;
+        }
+
         _work.Enqueue((action, state));
 
         // The loop drains its queue before it waits again, so only another thread needs to wake it, and only once
         // until the loop has seen the wake-up.
-        if (!IsCurrentThread && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             _poller.Wake();
         }
@@ -152,7 +162,7 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
         Span<PollEvent> events = new PollEvent[EventBatch];
         while (!_stopping)
         {
-            int count = _poller.Wait(events, _work.IsEmpty ? MillisecondsUntilDelayedWork() : 0, out bool woken);
+            int count = _poller.Wait(events, _work.IsEmpty && _ownWork.Count == 0 ? MillisecondsUntilDelayedWork() : 0, out bool woken);
             if (woken)
             {
                 Volatile.Write(ref _wakePending, 0);
@@ -234,6 +244,11 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     {
         // Only what is queued now: work that queues more work runs on the next turn, after the poller is asked again,
         // so that a busy connection cannot starve the others' events.
+        for (int remaining = _ownWork.Count; remaining > 0 && _ownWork.TryDequeue(out var item); remaining--)
+        {
+            Run(item.Action, item.State);
+        }
+
         for (int remaining = _work.Count; remaining > 0 && _work.TryDequeue(out var item); remaining--)
         {
             Run(item.Action, item.State);

@@ -11,7 +11,9 @@ internal sealed partial class NativeConnection
     private ConnectionAbortedException? _abortReason;
     private TaskCompletionSource? _disposed;
 
-    // Loop-thread state of the descriptor; _closed is also read by senders under the send lock.
+    // Loop-thread state of the descriptor. The lock only keeps the descriptor from closing under an application
+    // thread that asks it for its local address (ResolveLocalEndPoint).
+    private readonly Lock _descriptorLock = new();
     private bool _registered;
     private bool _closed;
     private bool _disposeRequested;
@@ -29,7 +31,11 @@ internal sealed partial class NativeConnection
     {
         if (Interlocked.CompareExchange(ref _abortReason, abortReason ?? new ConnectionAbortedException(), null) is null)
         {
-            CloseOnLoop(_abortReason, reset: true);
+            _loop.Schedule(static state =>
+            {
+                var connection = (NativeConnection)state!;
+                connection.Close(connection._abortReason, reset: true);
+            }, this);
         }
     }
 
@@ -57,7 +63,7 @@ internal sealed partial class NativeConnection
     private void OnDispose()
     {
         _disposeRequested = true;
-        if (IsSendDone() || !_registered)
+        if (_sendDone || !_registered)
         {
             Close(null, reset: false);
         }
@@ -75,13 +81,6 @@ internal sealed partial class NativeConnection
         TryCompleteDispose();
     }
 
-    private void CloseOnLoop(Exception? error, bool reset)
-        => _loop.Schedule(static state =>
-        {
-            var (connection, error, reset) = ((NativeConnection, Exception?, bool))state!;
-            connection.Close(error, reset);
-        }, (this, error, reset));
-
     /// <summary>Closes the descriptor (with RST when <paramref name="reset"/>) and ends whatever still waits. Loop thread.</summary>
     private unsafe void Close(Exception? error, bool reset)
     {
@@ -90,8 +89,7 @@ internal sealed partial class NativeConnection
             return;
         }
 
-        bool parkedOnSocket;
-        lock (_sendLock)
+        lock (_descriptorLock)
         {
             _closed = true;
             _closeError = error;
@@ -107,15 +105,14 @@ internal sealed partial class NativeConnection
             }
 
             Libc.Close(_fd);
-            parkedOnSocket = _waitingWritable;
         }
 
         CompleteReceive(error);
-        if (parkedOnSocket)
+        if (_waitingWritable)
         {
             CompleteSend(error);
         }
-        else if (!IsSendDone())
+        else if (!_sendDone)
         {
             // Sending waits for the application or is running: a cancelled read makes it see the socket closed.
             _output.Reader.CancelPendingRead();
@@ -123,14 +120,6 @@ internal sealed partial class NativeConnection
 
         FireConnectionClosed();
         TryCompleteDispose();
-    }
-
-    private bool IsSendDone()
-    {
-        lock (_sendLock)
-        {
-            return _sendDone;
-        }
     }
 
     private void FireConnectionClosed()
@@ -143,7 +132,7 @@ internal sealed partial class NativeConnection
 
     private void TryCompleteDispose()
     {
-        if (_disposeRequested && _closed && IsSendDone())
+        if (_disposeRequested && _closed && _sendDone)
         {
             _disposed!.TrySetResult();
         }

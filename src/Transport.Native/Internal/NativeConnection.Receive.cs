@@ -91,7 +91,7 @@ internal sealed partial class NativeConnection
             {
                 // The peer's FIN: the input ends, the output stays open (half-close). But a reset that a send met
                 // first is reported to that send only, and reads then see an end: the input ends with that error.
-                CompleteReceive(Volatile.Read(ref _sendError));
+                CompleteReceive(_sendError);
                 return;
             }
             else

@@ -9,12 +9,11 @@ internal sealed partial class NativeConnection
     private readonly Action _onOutputReadable;
     private ValueTask<ReadResult> _pendingRead;
 
-    // Sending runs on whichever thread resumes it: the application's, inside its flush (the output pipe's reader
-    // scheduler is inline, so a flush sends at once without a hop to the loop), or the loop's, when the socket drains.
-    // Only one of them runs it at a time; the lock keeps the loop from closing the descriptor under a send.
-    private readonly Lock _sendLock = new();
+    // Sending runs on the loop only: the output pipe's reader scheduler is the loop, so an application's flush queues
+    // the send to the end of the loop's turn. Flushes made within one turn of the application's work (Kestrel's
+    // HTTP/1.1 flushes a response's head and its last chunk separately) leave in one gather call, and the loop's
+    // own state needs no lock.
     private bool _waitingWritable;
-    private int _writableEvents;
     private bool _sendDone;
 
     // Why a send failed (a reset), for the receiving side, which would otherwise see only an end of input.
@@ -22,18 +21,11 @@ internal sealed partial class NativeConnection
 
     private void OnWritable()
     {
-        lock (_sendLock)
+        if (_waitingWritable)
         {
-            _writableEvents++;
-            if (!_waitingWritable)
-            {
-                return;
-            }
-
             _waitingWritable = false;
+            Send();
         }
-
-        Send();
     }
 
     /// <summary>
@@ -47,7 +39,6 @@ internal sealed partial class NativeConnection
             ValueTask<ReadResult> read = _output.Reader.ReadAsync();
             if (!read.IsCompleted)
             {
-                // Nothing may touch the send state after this: the continuation can run at once, on another thread.
                 _pendingRead = read;
                 read.GetAwaiter().UnsafeOnCompleted(_onOutputReadable);
                 return;
@@ -73,7 +64,7 @@ internal sealed partial class NativeConnection
         {
             // The application completed its output with an error: abort, as Kestrel's Sockets transport does.
             CompleteSend(ex);
-            CloseOnLoop(ex, reset: true);
+            Close(ex, reset: true);
             return;
         }
 
@@ -88,26 +79,19 @@ internal sealed partial class NativeConnection
     {
         PipeReader reader = _output.Reader;
         ReadOnlySequence<byte> buffer = result.Buffer;
-        long sent = 0;
-        long offered = 0;
-        int errno = 0;
-        int writableEvents;
-        bool closed;
-        lock (_sendLock)
-        {
-            closed = _closed;
-            writableEvents = _writableEvents;
-            if (!closed && !buffer.IsEmpty)
-            {
-                sent = GatherSend.Send(_fd, buffer, out offered, out errno);
-            }
-        }
-
-        if (closed)
+        if (_closed)
         {
             reader.AdvanceTo(buffer.End);
             CompleteSend(_closeError);
             return false;
+        }
+
+        long sent = 0;
+        long offered = 0;
+        int errno = 0;
+        if (!buffer.IsEmpty)
+        {
+            sent = GatherSend.Send(_fd, buffer, out offered, out errno);
         }
 
         if (sent < 0)
@@ -116,9 +100,9 @@ internal sealed partial class NativeConnection
             {
                 reader.AdvanceTo(buffer.End);
                 Exception error = NativeErrors.ConnectionError(errno);
-                Volatile.Write(ref _sendError, error);
+                _sendError = error;
                 CompleteSend(error);
-                CloseOnLoop(error, reset: false);
+                Close(error, reset: false);
                 return false;
             }
 
@@ -131,21 +115,21 @@ internal sealed partial class NativeConnection
 
             // A short send means the socket's buffer is full and the edge-triggered poller will say when it drains;
             // a call that took all it was given (more segments than one call takes) goes on at once.
-            return sent == offered || !ParkUntilWritable(writableEvents);
+            if (sent == offered)
+            {
+                return true;
+            }
+
+            _waitingWritable = true;
+            _loop.Metrics.SendPaused();
+            return false;
         }
 
         reader.AdvanceTo(buffer.End);
         if (result.IsCompleted)
         {
             // The application has finished writing and all of it is sent: FIN.
-            lock (_sendLock)
-            {
-                if (!_closed)
-                {
-                    Libc.Shutdown(_fd, Sys.SHUT_WR);
-                }
-            }
-
+            Libc.Shutdown(_fd, Sys.SHUT_WR);
             CompleteSend(null);
             return false;
         }
@@ -153,40 +137,17 @@ internal sealed partial class NativeConnection
         return true;
     }
 
-    /// <summary>
-    /// Waits for the poller's next writable event, unless one came since the send that found the socket full (it
-    /// would be the only one) or the socket was closed meanwhile: then the caller goes on.
-    /// </summary>
-    private bool ParkUntilWritable(int writableEventsSeen)
-    {
-        lock (_sendLock)
-        {
-            if (_closed || _writableEvents != writableEventsSeen)
-            {
-                return false;
-            }
-
-            _waitingWritable = true;
-            _loop.Metrics.SendPaused();
-            return true;
-        }
-    }
-
-    /// <summary>Ends the sending side; called by whoever runs it, or by the loop when it closes a parked one.</summary>
+    /// <summary>Ends the sending side; called by whoever runs it, or by <c>Close</c> for one parked on the socket.</summary>
     private void CompleteSend(Exception? error)
     {
-        lock (_sendLock)
+        if (_sendDone)
         {
-            if (_sendDone)
-            {
-                return;
-            }
-
-            _sendDone = true;
-            _waitingWritable = false;
+            return;
         }
 
+        _sendDone = true;
+        _waitingWritable = false;
         _output.Reader.Complete(error);
-        _loop.Schedule(static state => ((NativeConnection)state!).OnSendCompleted(), this);
+        OnSendCompleted();
     }
 }

@@ -135,7 +135,7 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
 
         byte* address = stackalloc byte[SockAddr.StorageSize];
         int length = SockAddr.StorageSize;
-        lock (_sendLock)
+        lock (_descriptorLock)
         {
             if (_closed || Libc.GetSockName(_fd, address, &length) != 0)
             {
