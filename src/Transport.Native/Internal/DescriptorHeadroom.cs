@@ -14,12 +14,19 @@ internal static unsafe class DescriptorHeadroom
     public const int Size = 32;
 
     /// <summary>True when <paramref name="fd"/>, just handed out by the kernel, lies within the headroom.</summary>
-    public static bool IsWithin(int fd)
+    public static bool IsWithin(int fd) => IsWithin(fd, CurrentLimit());
+
+    /// <summary>True when <paramref name="fd"/> lies within the headroom under <paramref name="limit"/>.</summary>
+    public static bool IsWithin(int fd, ulong limit) => (ulong)fd + Size >= limit;
+
+    /// <summary>
+    /// The process's soft limit on descriptors, or no limit when it cannot be read. It can change while the process runs
+    /// (prlimit, setrlimit), so callers read it once per batch of accepts rather than once for all.
+    /// </summary>
+    public static ulong CurrentLimit()
     {
-        // The limit can change while the process runs (prlimit, setrlimit), so it is read each time: one cheap call
-        // per accepted connection.
         RLimit limit;
-        return Libc.GetRLimit(Sys.RLIMIT_NOFILE, &limit) == 0 && (ulong)fd + Size >= limit.Current;
+        return Libc.GetRLimit(Sys.RLIMIT_NOFILE, &limit) == 0 ? limit.Current : ulong.MaxValue;
     }
 
     /// <summary>

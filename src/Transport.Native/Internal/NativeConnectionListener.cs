@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using EchoHost.Transport.Native.Interop.Unix;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -8,25 +9,28 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Transport.Native.Internal;
 
 /// <summary>
-/// Listens on one endpoint and accepts when Kestrel asks. The kernel's accept queue (its length is the backlog) is the
-/// only queue: nothing is accepted that Kestrel has not asked for, and a wait for a connection is cancellable. Each
-/// accepted socket goes to an event loop: the next one in turn, or with <c>ReusePort</c> the loop that owns the
-/// listening socket it arrived on.
+/// Listens on one endpoint. The loop that owns a listening socket accepts as the C servers do: on each readiness, until
+/// the kernel's queue is empty, so that a burst of clients never overflows it. Accepted sockets wait in a bounded
+/// queue of the listener's until Kestrel asks for them, and an ask that finds one waiting completes at once: no
+/// signal, no thread hop per connection. Each accepted socket goes to an event loop: the next one in turn, or with
+/// <c>ReusePort</c> the loop that owns the listening socket it arrived on.
 /// </summary>
 internal sealed class NativeConnectionListener : IConnectionListener
 {
-    private const int MinBackoffMilliseconds = 10;
-    private const int MaxBackoffMilliseconds = 1000;
+    /// <summary>
+    /// Accepted sockets that may wait for Kestrel; past it the loops stop accepting and clients wait in the kernel's
+    /// queue. As many as that queue holds by default (<c>net.core.somaxconn</c>).
+    /// </summary>
+    internal const int MaxWaiting = 4096;
 
     private readonly ListenSocket[] _sockets;
     private readonly EventLoopGroup _loops;
     private readonly ILogger _logger;
-    private readonly ReadinessSignal _readable = new();
-    private readonly Lock _acceptGate = new();
+    private readonly Channel<AcceptedSocket> _accepted = Channel.CreateUnbounded<AcceptedSocket>();
+    private readonly Lock _unbindGate = new();
     private readonly string? _unixSocketPath;
-    private bool _backingOff;
-    private bool _lowOnDescriptors;
-    private int _next;
+    private int _waiting;
+    private int _stalled;
     private volatile bool _unbound;
 
     private NativeConnectionListener(EndPoint endPoint, ListenSocket[] sockets, EventLoopGroup loops, ILogger logger, string? unixSocketPath)
@@ -57,42 +61,25 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        int backoff = MinBackoffMilliseconds;
         while (!_unbound)
         {
-            _readable.Reset();
-            int errno = 0;
-            NativeConnection? connection = null;
-            AcceptResult result = _lowOnDescriptors && !DescriptorHeadroom.IsAvailable(_sockets[0].Fd)
-                ? AcceptResult.OutOfResources
-                : TryAccept(out connection, out errno);
-            switch (result)
+            if (_accepted.Reader.TryRead(out AcceptedSocket accepted))
             {
-                case AcceptResult.Accepted:
-                    // This one is served; the next waits until the process has descriptors to spare again.
-                    _lowOnDescriptors = DescriptorHeadroom.IsWithin((int)connection!.Handle);
-                    connection.Start();
-                    return connection;
-                case AcceptResult.Empty:
-                    await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    backoff = MinBackoffMilliseconds;
+                OnTaken();
+                if (_unbound)
+                {
+                    Libc.Close(accepted.Fd);
                     break;
-                case AcceptResult.OutOfResources:
-                    _lowOnDescriptors = true;
-                    string reason = errno == 0 ? $"within {DescriptorHeadroom.Size} descriptors of the process's limit" : NativeErrors.Describe(errno);
-                    NativeLog.AcceptOutOfResources(_logger, EndPoint.ToString() ?? "", reason, backoff);
-                    _sockets[0].Loop.Metrics.AcceptFailed(errno);
+                }
 
-                    // The pending connections stay in the kernel's queue; retrying at once would spin a core. The
-                    // loop wakes the acceptor later (a timer would need a thread, which may not start without
-                    // descriptors), and connections arriving meanwhile do not cut the wait short.
-                    Volatile.Write(ref _backingOff, true);
-                    _sockets[0].Loop.ScheduleAfter(backoff, static listener => ((NativeConnectionListener)listener!).OnBackoffElapsed(), this);
-                    await _readable.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
-                    break;
-                case AcceptResult.Closed:
-                    return null;
+                NativeConnection connection = CreateConnection(accepted);
+                connection.Start();
+                return connection;
+            }
+
+            if (!await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
             }
         }
 
@@ -101,7 +88,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        lock (_acceptGate)
+        lock (_unbindGate)
         {
             if (_unbound)
             {
@@ -115,116 +102,106 @@ internal sealed class NativeConnectionListener : IConnectionListener
             }
         }
 
+        // Sockets accepted that Kestrel will not ask for are closed; a loop that accepts one after this closes it itself.
+        _accepted.Writer.TryComplete();
+        while (_accepted.Reader.TryRead(out AcceptedSocket accepted))
+        {
+            Libc.Close(accepted.Fd);
+        }
+
         if (_unixSocketPath is not null)
         {
             File.Delete(_unixSocketPath);
         }
 
-        _readable.Set();
         return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync() => UnbindAsync();
 
-    private void OnBackoffElapsed()
+    /// <summary>Queues a socket a loop accepted; false when the listener is unbound (the caller closes it).</summary>
+    private bool Offer(in AcceptedSocket accepted)
     {
-        Volatile.Write(ref _backingOff, false);
-        _readable.Set();
-    }
-
-    private void OnReadable()
-    {
-        if (Volatile.Read(ref _backingOff))
+        Interlocked.Increment(ref _waiting);
+        if (_accepted.Writer.TryWrite(accepted))
         {
-            return;
+            return true;
         }
 
-        _readable.Set();
+        Interlocked.Decrement(ref _waiting);
+        return false;
     }
 
-    private unsafe AcceptResult TryAccept(out NativeConnection? connection, out int errno)
+    /// <summary>
+    /// True when the queue has room for one more. When it has none the loop stops accepting, and the next socket
+    /// Kestrel takes sets it going again (<see cref="OnTaken"/>).
+    /// </summary>
+    private bool HasRoom()
     {
-        connection = null;
-        errno = 0;
-        byte* address = stackalloc byte[SockAddr.StorageSize];
-        lock (_acceptGate)
+        if (Volatile.Read(ref _waiting) < MaxWaiting)
         {
-            if (_unbound)
+            return true;
+        }
+
+        Interlocked.Exchange(ref _stalled, 1);
+
+        // Kestrel may have taken the queue down between the look and the flag, and seen no flag: look again.
+        if (Volatile.Read(ref _waiting) < MaxWaiting && Interlocked.Exchange(ref _stalled, 0) == 1)
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    private void OnTaken()
+    {
+        Interlocked.Decrement(ref _waiting);
+        if (Volatile.Read(ref _stalled) == 1 && Interlocked.Exchange(ref _stalled, 0) == 1)
+        {
+            foreach (ListenSocket socket in _sockets)
             {
-                return AcceptResult.Closed;
-            }
-
-            for (int attempt = 0; attempt < _sockets.Length; attempt++)
-            {
-                ListenSocket listenSocket = _sockets[(int)((uint)_next++ % (uint)_sockets.Length)];
-                int addressLength = SockAddr.StorageSize;
-                int fd = Accept(listenSocket.Fd, address, &addressLength);
-                if (fd >= 0)
-                {
-                    connection = CreateConnection(fd, listenSocket, new ReadOnlySpan<byte>(address, addressLength));
-                    return AcceptResult.Accepted;
-                }
-
-                errno = Marshal.GetLastPInvokeError();
-                if (errno == Sys.EAGAIN || errno == Sys.EINTR || errno == Sys.ECONNABORTED || errno == Sys.EPROTO || errno == Sys.EPERM)
-                {
-                    // Nothing queued here, or a connection that died before it was accepted: try the next socket.
-                    continue;
-                }
-
-                if (NativeErrors.IsOutOfDescriptors(errno))
-                {
-                    return AcceptResult.OutOfResources;
-                }
-
-                NativeLog.AcceptFailed(_logger, EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
-                return errno == Sys.EBADF || errno == Sys.EINVAL || errno == Sys.ENOTSOCK ? AcceptResult.Closed : AcceptResult.OutOfResources;
+                socket.AcceptSoon();
             }
         }
-
-        return AcceptResult.Empty;
     }
 
-    /// <summary>Accepts a non-blocking, close-on-exec socket, or returns -1 with errno.</summary>
-    private static unsafe int Accept(int listenFd, byte* address, int* addressLength)
+    private NativeConnection CreateConnection(in AcceptedSocket accepted)
     {
-        if (Sys.HasAccept4)
+        EventLoop loop = _sockets.Length > 1 ? accepted.Socket.Loop : _loops.Next();
+        SockAddr.Buffer address = accepted.Address;
+        return new NativeConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _loops.MemoryPool, _logger);
+    }
+
+    /// <summary>A socket a loop accepted, with the peer's address as accept returned it.</summary>
+    private readonly struct AcceptedSocket(int fd, ListenSocket socket, ReadOnlySpan<byte> address)
+    {
+        public readonly int Fd = fd;
+        public readonly ListenSocket Socket = socket;
+        public readonly int AddressLength = Math.Min(address.Length, SockAddr.BufferSize);
+        public readonly SockAddr.Buffer Address = Copy(address);
+
+        private static SockAddr.Buffer Copy(ReadOnlySpan<byte> address)
         {
-            return Libc.Accept4(listenFd, address, addressLength, Sys.AcceptFlags);
+            SockAddr.Buffer buffer = default;
+            address[..Math.Min(address.Length, SockAddr.BufferSize)].CopyTo(buffer);
+            return buffer;
         }
-
-        // macOS: the accepted socket inherits O_NONBLOCK from the listening one (BSD semantics); close-on-exec is set
-        // after, and SIGPIPE is turned off per socket since sends cannot ask it per call.
-        int fd = Libc.Accept(listenFd, address, addressLength);
-        if (fd >= 0)
-        {
-            Libc.IoCtl(fd, Sys.FIOCLEX);
-            int on = 1;
-            Libc.SetSockOpt(fd, Sys.SOL_SOCKET, Sys.SO_NOSIGPIPE, &on, sizeof(int));
-        }
-
-        return fd;
     }
 
-    private NativeConnection CreateConnection(int fd, ListenSocket listenSocket, ReadOnlySpan<byte> peerAddress)
-    {
-        EventLoop loop = _sockets.Length > 1 ? listenSocket.Loop : _loops.Next();
-        return new NativeConnection(fd, loop, EndPoint, peerAddress, _loops.MemoryPool, _logger);
-    }
-
-    private enum AcceptResult
-    {
-        Accepted,
-        Empty,
-        OutOfResources,
-        Closed,
-    }
-
-    /// <summary>A listening socket registered with a loop, which only tells the listener that connections wait.</summary>
+    /// <summary>A listening socket registered with a loop, which accepts from it on that loop's thread.</summary>
     private sealed class ListenSocket(NativeConnectionListener listener, Socket socket, EventLoop loop) : IEventHandler
     {
+        private const int MinBackoffMilliseconds = 10;
+        private const int MaxBackoffMilliseconds = 1000;
+
+        // Loop-thread state.
         private ulong _token;
         private bool _registered;
+        private bool _closed;
+        private bool _backingOff;
+        private bool _lowOnDescriptors;
+        private int _backoff = MinBackoffMilliseconds;
 
         public int Fd { get; } = (int)socket.Handle;
 
@@ -235,7 +212,10 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
         public void Close() => loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
 
-        public void OnReady(Readiness readiness) => listener.OnReadable();
+        /// <summary>Accepts again on the loop, after the listener's queue was full.</summary>
+        public void AcceptSoon() => loop.Schedule(static state => ((ListenSocket)state!).AcceptAll(), this);
+
+        public void OnReady(Readiness readiness) => AcceptAll();
 
         private void RegisterOnLoop()
         {
@@ -246,8 +226,8 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 NativeLog.AcceptFailed(listener._logger, listener.EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
             }
 
-            // Connections may have queued before the registration: let the acceptor look.
-            listener.OnReadable();
+            // Connections may have queued before the registration.
+            AcceptAll();
         }
 
         private void CloseOnLoop()
@@ -259,7 +239,117 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 _registered = false;
             }
 
+            _closed = true;
             socket.Dispose();
+        }
+
+        /// <summary>
+        /// Accepts until the kernel's queue is empty (the edge-triggered poller reports only new arrivals), the
+        /// listener's queue is full, or the process is short of descriptors.
+        /// </summary>
+        private unsafe void AcceptAll()
+        {
+            if (_closed || _backingOff)
+            {
+                return;
+            }
+
+            byte* address = stackalloc byte[SockAddr.StorageSize];
+            ulong limit = DescriptorHeadroom.CurrentLimit();
+            while (listener.HasRoom())
+            {
+                if (_lowOnDescriptors && !DescriptorHeadroom.IsAvailable(Fd))
+                {
+                    BackOff(0);
+                    return;
+                }
+
+                int addressLength = SockAddr.StorageSize;
+                int fd = Accept(Fd, address, &addressLength);
+                if (fd >= 0)
+                {
+                    // This one is served; the next waits until the process has descriptors to spare again.
+                    _lowOnDescriptors = DescriptorHeadroom.IsWithin(fd, limit);
+                    _backoff = MinBackoffMilliseconds;
+                    if (!listener.Offer(new AcceptedSocket(fd, this, new ReadOnlySpan<byte>(address, addressLength))))
+                    {
+                        Libc.Close(fd);
+                        return;
+                    }
+
+                    continue;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Sys.EAGAIN)
+                {
+                    return;
+                }
+
+                if (errno == Sys.EINTR || errno == Sys.ECONNABORTED || errno == Sys.EPROTO || errno == Sys.EPERM)
+                {
+                    // A connection that died before it was accepted: the next may be fine.
+                    continue;
+                }
+
+                if (!NativeErrors.IsOutOfDescriptors(errno))
+                {
+                    NativeLog.AcceptFailed(listener._logger, listener.EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
+                    if (errno == Sys.EBADF || errno == Sys.EINVAL || errno == Sys.ENOTSOCK)
+                    {
+                        return;
+                    }
+                }
+
+                BackOff(errno);
+                return;
+            }
+        }
+
+        /// <summary>
+        /// Stops accepting for a while: the pending connections stay in the kernel's queue, and retrying at once would
+        /// spin a core. The loop itself resumes (a timer would need a thread, which may not start without
+        /// descriptors), and connections arriving meanwhile do not cut the wait short. errno 0: the headroom.
+        /// </summary>
+        private void BackOff(int errno)
+        {
+            if (errno == 0 || NativeErrors.IsOutOfDescriptors(errno))
+            {
+                _lowOnDescriptors = true;
+            }
+
+            string reason = errno == 0 ? $"within {DescriptorHeadroom.Size} descriptors of the process's limit" : NativeErrors.Describe(errno);
+            NativeLog.AcceptOutOfResources(listener._logger, listener.EndPoint.ToString() ?? "", reason, _backoff);
+            loop.Metrics.AcceptFailed(errno);
+            _backingOff = true;
+            loop.ScheduleAfter(_backoff, static state =>
+            {
+                var socket = (ListenSocket)state!;
+                socket._backingOff = false;
+                socket.AcceptAll();
+            }, this);
+            _backoff = Math.Min(_backoff * 2, MaxBackoffMilliseconds);
+        }
+
+        /// <summary>Accepts a non-blocking, close-on-exec socket, or returns -1 with errno.</summary>
+        private static unsafe int Accept(int listenFd, byte* address, int* addressLength)
+        {
+            if (Sys.HasAccept4)
+            {
+                return Libc.Accept4(listenFd, address, addressLength, Sys.AcceptFlags);
+            }
+
+            // macOS: the accepted socket inherits O_NONBLOCK from the listening one (BSD semantics); close-on-exec is
+            // set after, and SIGPIPE is turned off per socket since sends cannot ask it per call.
+            int fd = Libc.Accept(listenFd, address, addressLength);
+            if (fd >= 0)
+            {
+                Libc.IoCtl(fd, Sys.FIOCLEX);
+                int on = 1;
+                Libc.SetSockOpt(fd, Sys.SOL_SOCKET, Sys.SO_NOSIGPIPE, &on, sizeof(int));
+            }
+
+            return fd;
         }
     }
 }
