@@ -82,7 +82,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
             RunResult result;
             try
             {
-                result = Measure(scenario, participant, running);
+                result = Measure(scenario, participant, running, Path.ChangeExtension(logPath, ".wrk.txt"));
             }
             catch (InvalidOperationException e)
             {
@@ -94,7 +94,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
         }
     }
 
-    private RunResult Measure(Scenario scenario, string participant, RunningServer server)
+    private RunResult Measure(Scenario scenario, string participant, RunningServer server, string wrkReportPath)
     {
         switch (scenario.Kind)
         {
@@ -103,7 +103,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
                 var port = http.Endpoint == ServerEndpoint.Plaintext ? server.PlaintextPort : server.HttpPort;
                 var url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}{http.Path}");
                 var wrk = new WrkRunner(settings.PipelineScript, settings.ClientCpu);
-                return wrk.Run(url, scenario.Connections, http.PipelineDepth, settings.Warmup, settings.Duration, server.Pid);
+                return wrk.Run(url, scenario.Connections, http.PipelineDepth, settings.Warmup, settings.Duration, server.Pid, wrkReportPath);
             case ScenarioKind.ClientCheck when participant == CClient:
                 return CClientRunner.Run(settings.CClient!, server, scenario.Connections, scenario.Size, settings.Warmup, settings.Duration, settings.ClientCpu);
             default:

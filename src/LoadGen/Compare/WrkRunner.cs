@@ -13,7 +13,8 @@ namespace EchoHost.LoadGen.Compare;
 /// </summary>
 internal sealed partial class WrkRunner(string pipelineScript, int clientCpu)
 {
-    public RunResult Run(string url, int connections, int pipelineDepth, TimeSpan warmup, TimeSpan duration, int? serverPid)
+    /// <param name="reportPath">Where wrk's own report of the measured run is kept, or null.</param>
+    public RunResult Run(string url, int connections, int pipelineDepth, TimeSpan warmup, TimeSpan duration, int? serverPid, string? reportPath = null)
     {
         if (pipelineDepth > 1 && !File.Exists(pipelineScript))
         {
@@ -26,8 +27,14 @@ internal sealed partial class WrkRunner(string pipelineScript, int clientCpu)
         }
 
         var cpu = CpuWindow.Start(serverPid);
-        var text = Execute(Arguments(url, connections, pipelineDepth, duration));
+        var arguments = Arguments(url, connections, pipelineDepth, duration);
+        var text = Execute(arguments);
         cpu.Stop();
+        if (reportPath is not null)
+        {
+            File.WriteAllText(reportPath, $"$ taskset {string.Join(' ', arguments)}{Environment.NewLine}{text}");
+        }
+
         var result = Parse(text, url, connections, duration.TotalSeconds, cpu.ServerPercent);
         return result with { ServerCpuMicrosecondsPerMessage = CpuWindow.MicrosecondsPerMessage(cpu.ServerSeconds, result.Messages) };
     }
