@@ -26,8 +26,9 @@ elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
 { command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
-# A real browser for the benchmark report's page.
+# A real browser for the benchmark report's page; wrk for the load generator's HTTP runs.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

@@ -3,9 +3,10 @@
 #   bench/out/echo_server, bench/out/loadgen   (gcc -O2, from bench/c/)
 #   bench/out/echo-go                          (go build, from bench/peers/go/)
 #   bench/peers/python/echo_server.py          (needs python3)
-#   wrk, taskset                               (for the HTTP scenario and the pinning)
+#   wrk, taskset                               (for the HTTP scenarios and the pinning)
 #   src/LoadGen/bin/Release/net10.0/echohost-load.dll  (dotnet build -c Release)
 #   src/EchoHost/bin/Release/net10.0/EchoHost.dll      (dotnet build -c Release)
+#   bench/Plaintext/bin/Release/net10.0/Plaintext.dll  (the HTTP scenarios' Kestrel application)
 #
 # Usage: bench/build.sh [--c-only] [--require-service]
 #   --c-only           build the C tools only (no installs, no .NET)
@@ -24,7 +25,7 @@ for arg in "$@"; do
     case "$arg" in
         --c-only) c_only=1 ;;
         --require-service) require_service=1 ;;
-        -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -94,3 +95,9 @@ echo "building src/EchoHost (Release)"
 dll="$root/src/EchoHost/bin/Release/net10.0/EchoHost.dll"
 [ -f "$dll" ] || service_missing "the build did not produce $dll"
 echo "built $dll"
+
+# The plaintext application runs on the service's transport: it is built when the service is.
+echo "building bench/Plaintext (Release)"
+"$DOTNET" build "$bench/Plaintext" -c Release -nologo -v minimal ||
+    service_missing "dotnet build bench/Plaintext -c Release failed"
+echo "built $bench/Plaintext/bin/Release/net10.0/Plaintext.dll"

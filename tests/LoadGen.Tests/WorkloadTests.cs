@@ -58,14 +58,21 @@ public class WorkloadTests
     }
 
     [Fact]
-    public void Burst_completes_every_client_once()
+    public void Burst_completes_every_client_once_from_each_source_address_in_turn()
     {
         using var server = new TestServer();
-        var result = Run(Settings(WorkloadKind.Burst, server, connections: 300) with { Size = 100, Warmup = TimeSpan.Zero });
+        var result = Run(Settings(WorkloadKind.Burst, server, connections: 300) with { Size = 100, Warmup = TimeSpan.Zero, SourceAddresses = 4, ServerPid = Environment.ProcessId });
         Assert.Equal(0, result.ErrorTotal);
         Assert.Equal(300, result.Messages);
         Assert.Equal(300, server.ClientAddresses.Count);
+        Assert.All(server.ClientAddresses.GroupBy(a => a.ToString()), g => Assert.Equal(75, g.Count()));
+        Assert.Equal(4, server.ClientAddresses.Select(a => a.ToString()).Distinct().Count());
         Assert.True(result.WallMilliseconds > 0);
+
+        // Every connect is issued before any client is driven, so all of them are in before the last client is done.
+        Assert.InRange(result.ConnectsIssuedMilliseconds!.Value, 0, result.WallMilliseconds!.Value);
+        Assert.NotNull(result.Kernel);
+        Assert.NotNull(result.ServerCpuMicrosecondsPerMessage);
     }
 
     [Fact]

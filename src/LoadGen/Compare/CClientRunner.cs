@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EchoHost.LoadGen.Metrics;
 using EchoHost.LoadGen.Output;
 
 namespace EchoHost.LoadGen.Compare;
@@ -50,6 +51,7 @@ internal static class CClientRunner
             ErrorTotal = errorCount + (process.ExitCode == 0 ? 0 : 1),
             ClientCpuPercent = Field("client_cpu_pct"),
             ServerCpuPercent = Field("server_cpu_pct"),
+            ServerCpuMicrosecondsPerMessage = CpuWindow.MicrosecondsPerMessage(Field("server_cpu_pct") / 100 * Field("seconds"), (long)Field("messages")),
         };
     }
 }

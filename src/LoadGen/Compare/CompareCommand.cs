@@ -43,6 +43,7 @@ internal static class CompareCommand
             ClientCpu = line.Int("client-cpu", 1),
             SourceAddresses = line.Int("source-addresses", 4),
             CClient = File.Exists(cClient) ? cClient : null,
+            PipelineScript = Path.Combine(root, "bench/wrk/pipeline.lua"),
             OutputDirectory = line.String("out") ?? Path.Combine(root, "bench/out", $"compare-{stamp}"),
             CommandLine = "echohost-load " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };

@@ -51,11 +51,16 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
     private List<string> Participants(Scenario scenario) => scenario.Kind switch
     {
         ScenarioKind.ClientCheck => settings.CClient is not null && settings.Servers.Any(s => s.Name == "c") ? [ThisClient, CClient] : [],
-        _ => settings.Servers
-            .Where(s => (!scenario.NeedsFramed || s.HasFramed) && (!scenario.NeedsHttp || s.HasHttp))
-            .Select(s => s.Name)
-            .ToList(),
+        _ => settings.Servers.Where(s => s.Has(scenario.Endpoint)).Select(s => s.Name).ToList(),
     };
+
+    /// <summary>
+    /// The participant a scenario's ratios are taken to: the C client in the client check; in the plaintext
+    /// application's scenarios, the baseline's plaintext twin (plaintext-sockets for sockets).
+    /// </summary>
+    private string BaselineOf(Scenario scenario) => scenario.Kind == ScenarioKind.ClientCheck ? CClient
+        : scenario.Endpoint == ServerEndpoint.Plaintext ? ServerSpec.PlaintextPrefix + settings.Baseline
+        : settings.Baseline;
 
     private ComparisonRun RunOne(int round, Scenario scenario, string participant)
     {
@@ -77,7 +82,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
             RunResult result;
             try
             {
-                result = Measure(scenario, participant, running);
+                result = Measure(scenario, participant, running, Path.ChangeExtension(logPath, ".wrk.txt"));
             }
             catch (InvalidOperationException e)
             {
@@ -89,18 +94,20 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
         }
     }
 
-    private RunResult Measure(Scenario scenario, string participant, RunningServer server)
+    private RunResult Measure(Scenario scenario, string participant, RunningServer server, string wrkReportPath)
     {
         switch (scenario.Kind)
         {
             case ScenarioKind.Http:
-                var url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{server.HttpPort}/healthz");
-                return WrkRunner.Run(url, scenario.Connections, settings.Warmup, settings.Duration, settings.ClientCpu, server.Pid);
+                var http = scenario.Http!;
+                var port = http.Endpoint == ServerEndpoint.Plaintext ? server.PlaintextPort : server.HttpPort;
+                var url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}{http.Path}");
+                var wrk = new WrkRunner(settings.PipelineScript, settings.ClientCpu);
+                return wrk.Run(url, scenario.Connections, http.PipelineDepth, settings.Warmup, settings.Duration, server.Pid, wrkReportPath);
             case ScenarioKind.ClientCheck when participant == CClient:
                 return CClientRunner.Run(settings.CClient!, server, scenario.Connections, scenario.Size, settings.Warmup, settings.Duration, settings.ClientCpu);
             default:
-                var framed = scenario.NeedsFramed;
-                var target = framed ? server.Echo with { Port = (ushort)server.FramedPort!.Value } : server.Echo;
+                var target = scenario.Endpoint == ServerEndpoint.Framed ? server.Echo with { Port = (ushort)server.FramedPort!.Value } : server.Echo;
                 var spread = scenario.Workload is WorkloadKind.Burst or WorkloadKind.Hold ? settings.SourceAddresses : 1;
                 return new LoadRunner(
                     new LoadSettings
@@ -122,7 +129,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
 
     private static string Describe(ComparisonRun run)
     {
-        var head = string.Create(CultureInfo.InvariantCulture, $"[round {run.Round}] {run.Scenario,-13} {run.Participant,-14}");
+        var head = string.Create(CultureInfo.InvariantCulture, $"[round {run.Round}] {run.Scenario,-22} {run.Participant,-17}");
         if (run.Result is not { } r)
         {
             return $"{head} {run.Status}: {run.Detail}";
@@ -130,9 +137,9 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
 
         var figure = r.Workload switch
         {
-            "burst" => string.Create(CultureInfo.InvariantCulture, $"{r.WallMilliseconds:N0} ms wall, {r.Messages:N0} ok, mean {r.Latency.Mean / 1000:N1} ms"),
+            "burst" => string.Create(CultureInfo.InvariantCulture, $"{r.WallMilliseconds:N0} ms wall (connects issued in {r.ConnectsIssuedMilliseconds:N0} ms), {r.Messages:N0} ok, mean {r.Latency.Mean / 1000:N1} ms, {r.Kernel?.ListenOverflows} listen overflows, {r.Kernel?.SynRetransmits} SYN retransmits"),
             "hold" => string.Create(CultureInfo.InvariantCulture, $"{r.KibPerConnection:F2} KiB/connection ({r.IdleRssKib:N0} -> {r.HeldRssKib:N0} KiB), {r.AliveAfterHold:N0} alive"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"{r.MessagesPerSecond:N0}/s, p50 {r.Latency.P50:N1} µs, p99 {r.Latency.P99:N1} µs, server CPU {r.ServerCpuPercent:N0} %"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{r.MessagesPerSecond:N0}/s, p50 {r.Latency.P50:N1} µs, p99 {r.Latency.P99:N1} µs, server CPU {r.ServerCpuPercent:N0} % ({r.ServerCpuMicrosecondsPerMessage:N1} µs per message)"),
         };
         return string.Create(CultureInfo.InvariantCulture, $"{head} {figure}, {r.ErrorTotal + r.WarmupErrors} errors{(run.Status == "ok" ? "" : $" [{run.Status}]")}");
     }
@@ -142,7 +149,7 @@ internal sealed class CompareRunner(CompareSettings settings, IServerLauncher la
         foreach (var scenario in settings.Scenarios)
         {
             var participants = Participants(scenario);
-            var baseline = scenario.Kind == ScenarioKind.ClientCheck ? CClient : settings.Baseline;
+            var baseline = BaselineOf(scenario);
             var first = true;
             foreach (var metric in scenario.Metrics)
             {

@@ -31,6 +31,9 @@ internal sealed record CompareSettings
 
     public int Workers { get; init; } = 1;
 
+    /// <summary>The wrk script that pipelines requests (bench/wrk/pipeline.lua).</summary>
+    public string PipelineScript { get; init; } = "bench/wrk/pipeline.lua";
+
     /// <summary>Where results.json, report.html and the servers' logs go.</summary>
     public required string OutputDirectory { get; init; }
 

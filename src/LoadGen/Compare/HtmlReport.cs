@@ -144,7 +144,7 @@ internal static class HtmlReport
             table.Add(new XElement(s_html + "tr",
                 new XElement(s_html + "td", row.Headline ? row.Title : ""),
                 new XElement(s_html + "td", $"{row.Metric} ({row.Unit})"),
-                participants.Select(p => new XElement(s_html + "td", row.Medians.TryGetValue(p, out var v) ? SummaryTable.Number(v) : "–")),
+                participants.Select(p => new XElement(s_html + "td", row.Medians.TryGetValue(p, out var v) ? SummaryTable.Number(v, row.Unit) : "–")),
                 new XElement(s_html + "td", string.Join(", ", row.Ratios.Where(r => r.Key != row.Baseline).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}/{row.Baseline} {r.Value:F2}"))))));
         }
 

@@ -14,11 +14,14 @@ internal abstract class RunningServer : IDisposable
 {
     public abstract int Pid { get; }
 
+    /// <summary>The raw echo endpoint (port 0 when the server has none).</summary>
     public required IPv4Endpoint Echo { get; init; }
 
     public int? FramedPort { get; init; }
 
     public int? HttpPort { get; init; }
+
+    public int? PlaintextPort { get; init; }
 
     /// <summary>False when the server exited on its own.</summary>
     public abstract bool IsAlive { get; }

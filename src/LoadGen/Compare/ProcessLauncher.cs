@@ -27,14 +27,15 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
 
     public RunningServer Start(ServerSpec server, string logPath)
     {
-        var echoPort = FreePort();
-        int? framedPort = server.HasFramed ? FreePort() : null;
-        int? httpPort = server.HasHttp ? FreePort() : null;
-        var command = server.Command
-            .Replace("{port}", echoPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{framed_port}", framedPort?.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{http_port}", httpPort?.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        // A fresh port for each endpoint the command names.
+        var ports = Enum.GetValues<ServerEndpoint>().Where(server.Has).ToDictionary(e => e, _ => FreePort());
+        var command = server.Command;
+        foreach (var (endpoint, port) in ports)
+        {
+            command = command.Replace(ServerSpec.Placeholder(endpoint), port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        }
 
+        int? PortOf(ServerEndpoint endpoint) => ports.TryGetValue(endpoint, out var port) ? port : null;
         var info = new ProcessStartInfo("taskset")
         {
             WorkingDirectory = workingDirectory,
@@ -55,18 +56,16 @@ internal sealed partial class ProcessLauncher(string workingDirectory, int serve
         process.BeginErrorReadLine();
         var running = new ServerProcess(process, log, _running)
         {
-            Echo = new IPv4Endpoint(0x7F000001, (ushort)echoPort),
-            FramedPort = framedPort,
-            HttpPort = httpPort,
+            Echo = new IPv4Endpoint(0x7F000001, (ushort)(PortOf(ServerEndpoint.Echo) ?? 0)),
+            FramedPort = PortOf(ServerEndpoint.Framed),
+            HttpPort = PortOf(ServerEndpoint.Http),
+            PlaintextPort = PortOf(ServerEndpoint.Plaintext),
         };
         try
         {
-            foreach (var port in new[] { (int?)echoPort, framedPort, httpPort })
+            foreach (var port in ports.Values)
             {
-                if (port is int p)
-                {
-                    WaitForPort(process, p, server.Name);
-                }
+                WaitForPort(process, port, server.Name);
             }
         }
         catch

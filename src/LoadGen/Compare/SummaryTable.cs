@@ -19,7 +19,7 @@ internal static class SummaryTable
             {
                 var errors = row.Errors.GetValueOrDefault(participant);
                 text.Append(' ')
-                    .Append(row.Medians.TryGetValue(participant, out var median) ? Number(median) : "–")
+                    .Append(row.Medians.TryGetValue(participant, out var median) ? Number(median, row.Unit) : "–")
                     .Append(row.Headline && errors > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({errors} errors)") : "")
                     .Append(" |");
             }
@@ -30,6 +30,10 @@ internal static class SummaryTable
 
         return text.ToString();
     }
+
+    /// <summary>A figure in its unit: counts whole, others with three or four significant digits.</summary>
+    public static string Number(double value, string unit) =>
+        unit == "count" ? value.ToString("N0", CultureInfo.InvariantCulture) : Number(value);
 
     public static string Number(double value) => value switch
     {

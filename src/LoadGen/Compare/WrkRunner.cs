@@ -6,20 +6,59 @@ using EchoHost.LoadGen.Output;
 
 namespace EchoHost.LoadGen.Compare;
 
-/// <summary>Runs <c>wrk</c> (pinned to the client CPU) on a URL and reads its summary into a <see cref="RunResult"/>.</summary>
-internal static partial class WrkRunner
+/// <summary>
+/// Runs <c>wrk</c> (one thread, pinned to the client CPU) on a URL and reads its summary into a <see cref="RunResult"/>;
+/// with a pipeline depth above 1, through <paramref name="pipelineScript"/> (bench/wrk/pipeline.lua), which writes that
+/// many requests at once.
+/// </summary>
+internal sealed partial class WrkRunner(string pipelineScript, int clientCpu)
 {
-    public static RunResult Run(string url, int connections, TimeSpan warmup, TimeSpan duration, int clientCpu, int? serverPid)
+    /// <param name="reportPath">Where wrk's own report of the measured run is kept, or null.</param>
+    public RunResult Run(string url, int connections, int pipelineDepth, TimeSpan warmup, TimeSpan duration, int? serverPid, string? reportPath = null)
     {
+        if (pipelineDepth > 1 && !File.Exists(pipelineScript))
+        {
+            throw new InvalidOperationException($"The pipelining script {pipelineScript} is missing.");
+        }
+
         if (warmup > TimeSpan.Zero)
         {
-            Execute(url, connections, warmup, clientCpu);
+            Execute(Arguments(url, connections, pipelineDepth, warmup));
         }
 
         var cpu = CpuWindow.Start(serverPid);
-        var text = Execute(url, connections, duration, clientCpu);
+        var arguments = Arguments(url, connections, pipelineDepth, duration);
+        var text = Execute(arguments);
         cpu.Stop();
-        return Parse(text, url, connections, duration.TotalSeconds, cpu.ServerPercent);
+        if (reportPath is not null)
+        {
+            File.WriteAllText(reportPath, $"$ taskset {string.Join(' ', arguments)}{Environment.NewLine}{text}");
+        }
+
+        var result = Parse(text, url, connections, duration.TotalSeconds, cpu.ServerPercent);
+        return result with { ServerCpuMicrosecondsPerMessage = CpuWindow.MicrosecondsPerMessage(cpu.ServerSeconds, result.Messages) };
+    }
+
+    /// <summary>taskset's arguments: wrk pinned to the client CPU, one thread, with the pipelining script when asked.</summary>
+    internal IReadOnlyList<string> Arguments(string url, int connections, int pipelineDepth, TimeSpan duration)
+    {
+        List<string> arguments =
+        [
+            "-c", clientCpu.ToString(CultureInfo.InvariantCulture), "wrk", "-t1",
+            string.Create(CultureInfo.InvariantCulture, $"-c{connections}"),
+            string.Create(CultureInfo.InvariantCulture, $"-d{Math.Max(1, (int)duration.TotalSeconds)}s"),
+            "--latency",
+        ];
+        if (pipelineDepth > 1)
+        {
+            arguments.AddRange(["-s", pipelineScript, url, "--", pipelineDepth.ToString(CultureInfo.InvariantCulture)]);
+        }
+        else
+        {
+            arguments.Add(url);
+        }
+
+        return arguments;
     }
 
     /// <summary>Reads wrk's report (with <c>--latency</c>).</summary>
@@ -58,10 +97,10 @@ internal static partial class WrkRunner
         };
     }
 
-    private static string Execute(string url, int connections, TimeSpan duration, int clientCpu)
+    private static string Execute(IReadOnlyList<string> arguments)
     {
         var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-c", clientCpu.ToString(CultureInfo.InvariantCulture), "wrk", "-t1", $"-c{connections}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", url })
+        foreach (var arg in arguments)
         {
             info.ArgumentList.Add(arg);
         }

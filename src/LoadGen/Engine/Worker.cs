@@ -148,16 +148,27 @@ internal sealed unsafe class Worker : IDisposable
     /// <summary>Issues a non-blocking connect (bound to the connection's source address when it has one).</summary>
     public void Connect(Connection connection)
     {
+        if (OpenSocket(connection) && IssueConnect(connection, Now))
+        {
+            Watch(connection);
+        }
+    }
+
+    /// <summary>
+    /// The first step of <see cref="Connect"/>: a non-blocking socket, bound to the connection's source address when it
+    /// has one. False when that failed (counted, closed).
+    /// </summary>
+    public bool OpenSocket(Connection connection)
+    {
         var fd = Libc.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), null);
-            return;
+            return false;
         }
 
         connection.Fd = fd;
         connection.State = ConnectionState.Connecting;
-        connection.StartTicks = Now;
         Active++;
         var one = 1;
         Libc.SetSockOpt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(int));
@@ -169,31 +180,47 @@ internal sealed unsafe class Worker : IDisposable
             if (Libc.Bind(fd, &source, sizeof(SockAddrIn)) < 0)
             {
                 Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), $"bind to {connection.Source}");
-                return;
+                return false;
             }
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// The second step: the <c>connect</c> call alone, at <paramref name="now"/> (ticks; the connection's start). False
+    /// when it failed (counted, closed). The connection's <see cref="Connection.Interest"/> says whether it is already
+    /// established.
+    /// </summary>
+    public bool IssueConnect(Connection connection, long now)
+    {
+        connection.StartTicks = now;
         var target = _target;
-        var result = Libc.Connect(fd, &target, sizeof(SockAddrIn));
+        var result = Libc.Connect(connection.Fd, &target, sizeof(SockAddrIn));
         var errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
         if (errno is not (0 or EINPROGRESS))
         {
             Fail(connection, ErrorKinds.FromErrno(errno), null);
-            return;
+            return false;
         }
 
-        var index = IndexOf(connection);
         connection.Interest = errno == 0 ? EPOLLIN : EPOLLOUT;
+        return true;
+    }
+
+    /// <summary>The last step: the connection joins the epoll set; one already established is opened now.</summary>
+    public void Watch(Connection connection)
+    {
         var ev = stackalloc byte[16];
         *(uint*)ev = connection.Interest;
-        *(ulong*)(ev + s_dataOffset) = (ulong)index;
-        if (Libc.EpollCtl(_epoll, EPOLL_CTL_ADD, fd, ev) < 0)
+        *(ulong*)(ev + s_dataOffset) = (ulong)IndexOf(connection);
+        if (Libc.EpollCtl(_epoll, EPOLL_CTL_ADD, connection.Fd, ev) < 0)
         {
             Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), "epoll_ctl");
             return;
         }
 
-        if (errno == 0)
+        if (connection.Interest == EPOLLIN)
         {
             Opened(connection);
         }

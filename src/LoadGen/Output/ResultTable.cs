@@ -21,7 +21,11 @@ internal static class ResultTable
 
         if (result.WallMilliseconds is double wall)
         {
-            rows.Add(("wall time", Invariant($"{wall:N1} ms for {result.Messages:N0} clients")));
+            rows.Add(("wall time", Invariant($"{wall:N1} ms for {result.Messages:N0} clients (every connect issued in {result.ConnectsIssuedMilliseconds:N1} ms)")));
+            if (result.Kernel is { } k)
+            {
+                rows.Add(("kernel", Invariant($"{k.ListenOverflows:N0} listen overflows, {k.ListenDrops:N0} listen drops, {k.SynRetransmits:N0} SYN retransmits, {k.RetransmittedSegments:N0} retransmitted segments (system-wide)")));
+            }
         }
         else if (result.AliveAfterHold is long alive)
         {
@@ -38,7 +42,9 @@ internal static class ResultTable
 
         var l = result.Latency;
         rows.Add(("latency (µs)", Invariant($"p50 {l.P50:F1}  p90 {l.P90:F1}  p99 {l.P99:F1}  p99.9 {l.P999:F1}  max {l.Max:F1}  mean {l.Mean:F1}  (n={l.Count:N0})")));
-        rows.Add(("CPU", Invariant($"client {result.ClientCpuPercent:F0} %") + (result.ServerCpuPercent is double s ? Invariant($", server {s:F0} %") : "")));
+        rows.Add(("CPU", Invariant($"client {result.ClientCpuPercent:F0} %")
+            + (result.ServerCpuPercent is double s ? Invariant($", server {s:F0} %") : "")
+            + (result.ServerCpuMicrosecondsPerMessage is double perMessage ? Invariant($", server {perMessage:F2} µs per message") : "")));
         var errors = string.Join(", ", result.Errors.Where(e => e.Value > 0).Select(e => Invariant($"{e.Key} {e.Value:N0}")));
         rows.Add(("errors", result.ErrorTotal == 0 ? "none" : errors));
         if (result.WarmupErrors > 0)

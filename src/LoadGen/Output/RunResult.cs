@@ -1,3 +1,5 @@
+using EchoHost.LoadGen.Metrics;
+
 namespace EchoHost.LoadGen.Output;
 
 /// <summary>What one run measured: the unit of the table and of the JSON output.</summary>
@@ -48,8 +50,20 @@ internal sealed record RunResult
 
     public double? ServerCpuPercent { get; init; }
 
+    /// <summary>
+    /// The server's user + system CPU time over the measured window divided by the messages (HTTP: requests; burst:
+    /// clients) of the window, in microseconds.
+    /// </summary>
+    public double? ServerCpuMicrosecondsPerMessage { get; init; }
+
     /// <summary>Burst: from the first connect to the last client done, in milliseconds.</summary>
     public double? WallMilliseconds { get; init; }
+
+    /// <summary>Burst: from the first connect to the last connect issued, in milliseconds.</summary>
+    public double? ConnectsIssuedMilliseconds { get; init; }
+
+    /// <summary>Burst: what the kernel's TCP counters grew by over the run (system-wide, as nstat shows them).</summary>
+    public TcpCounters? Kernel { get; init; }
 
     /// <summary>Hold: the server's VmRSS before the connections were opened.</summary>
     public long? IdleRssKib { get; init; }

@@ -119,19 +119,30 @@ internal sealed class LoadRunner
     {
         var format = new RawEchoFormat(_settings.Size);
         var drivers = new List<BurstDriver>();
+        using var ready = new Barrier(0);
         CreateWorkers(_settings.Connections, format, () =>
         {
-            var driver = new BurstDriver(_control);
+            ready.AddParticipant();
+            var driver = new BurstDriver(_control, ready);
             drivers.Add(driver);
             return driver;
         });
         _control.Stage = RunStage.Running;
         using var progress = StartProgress();
+        var kernel = TcpCounters.Read();
         var cpu = CpuWindow.Start(_settings.ServerPid);
         Finish(StartThreads(), _settings.Timeout);
         cpu.Stop();
-        var wall = (double)(drivers.Max(d => d.LastCompletion) - drivers.Min(d => d.FirstConnect)) / Stopwatch.Frequency;
-        return Result(format, _settings.Connections, wall, cpu) with { WarmupErrors = warmupErrors, WallMilliseconds = wall * 1000 };
+        var kernelGrowth = kernel is null ? null : TcpCounters.Read()?.Since(kernel);
+        var first = drivers.Min(d => d.FirstConnect);
+        var wall = (double)(drivers.Max(d => d.LastCompletion) - first) / Stopwatch.Frequency;
+        return Result(format, _settings.Connections, wall, cpu) with
+        {
+            WarmupErrors = warmupErrors,
+            WallMilliseconds = wall * 1000,
+            ConnectsIssuedMilliseconds = (double)(drivers.Max(d => d.LastConnect) - first) * 1000 / Stopwatch.Frequency,
+            Kernel = kernelGrowth,
+        };
     }
 
     private RunResult RunHold(long warmupErrors)
@@ -261,6 +272,7 @@ internal sealed class LoadRunner
             FirstErrors = firstErrors,
             ClientCpuPercent = cpu.ClientPercent,
             ServerCpuPercent = cpu.ServerPercent,
+            ServerCpuMicrosecondsPerMessage = CpuWindow.MicrosecondsPerMessage(cpu.ServerSeconds, measured),
         };
     }
 
