@@ -84,6 +84,67 @@ public class WrkPipelineTests
         Assert.Contains("/nonexistent/pipeline.lua", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_plaintext_scenario_runs_on_the_plaintext_servers_alone_with_ratios_to_the_baselines_twin()
+    {
+        var directory = Directory.CreateTempSubdirectory("echohost-load-http-").FullName;
+        try
+        {
+            var settings = new CompareSettings
+            {
+                Servers =
+                [
+                    new ServerSpec("sockets", "in-test {port} {http_port}"),
+                    new ServerSpec("plaintext-native", "in-test {plaintext_port}"),
+                    new ServerSpec("plaintext-sockets", "in-test {plaintext_port}"),
+                ],
+                Scenarios = Scenario.All(10, 10).Where(s => s.Name == "http-plaintext-50-p16").ToList(),
+                Rounds = 1,
+                Warmup = TimeSpan.Zero,
+                Duration = TimeSpan.FromSeconds(1),
+                Pause = TimeSpan.Zero,
+                ClientCpu = 0,
+                PipelineScript = s_script,
+                OutputDirectory = directory,
+            };
+            using var log = new StringWriter();
+
+            var results = new CompareRunner(settings, new PlaintextLauncher(), log).Run();
+
+            Assert.Equal(["plaintext-native", "plaintext-sockets"], results.Runs.Select(r => r.Participant).Order());
+            Assert.All(results.Runs, r => Assert.Equal("ok", r.Status));
+            var throughput = results.Summary.Single(r => r.Headline);
+            Assert.Equal("plaintext-sockets", throughput.Baseline);
+            Assert.Equal(1.0, throughput.Ratios["plaintext-sockets"]);
+            Assert.Equal(throughput.Medians["plaintext-native"] / throughput.Medians["plaintext-sockets"], throughput.Ratios["plaintext-native"]);
+            Assert.Contains(results.Summary, r => r.Metric == "server CPU per request" && r.Medians.Count == 2);
+            Assert.Contains("Requests/sec", File.ReadAllText(Path.Combine(directory, "r1-http-plaintext-50-p16-plaintext-native.wrk.txt")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Serves each run's plaintext endpoint with an in-test server; its process is this one (for CPU).</summary>
+    private sealed class PlaintextLauncher : IServerLauncher
+    {
+        public RunningServer Start(ServerSpec server, string logPath)
+        {
+            var http = new BatchCountingHttpServer();
+            return new InTestServer(http) { Echo = default, PlaintextPort = http.Port };
+        }
+    }
+
+    private sealed class InTestServer(BatchCountingHttpServer server) : RunningServer
+    {
+        public override int Pid => Environment.ProcessId;
+
+        public override bool IsAlive => true;
+
+        public override void Dispose() => server.Dispose();
+    }
+
     /// <summary>
     /// Answers HTTP/1.1 requests once a read ends on a request's end, and records how many requests each such batch
     /// held: what the client wrote at once.
