@@ -63,6 +63,10 @@ for trx in "$results"/*.trx; do
 done
 echo
 echo "tests: $passed passed, $failed failed, $skipped skipped"
+# The container image's size, which its test writes to its output (tests/EndToEnd.Tests/Container).
+if compgen -G "$results/*.trx" >/dev/null; then
+  grep -ho 'image size: [^&<]*' "$results"/*.trx | sort -u | sed 's/^/container /' || true
+fi
 
 if ((status == 0 && failed > 0)); then status=1; fi
 exit "$status"

@@ -8,7 +8,7 @@
 # Microsoft's base images are replaced by local stand-ins tagged with the names the Dockerfile's FROM lines use: a
 # Debian made with debootstrap from the mirror this machine's apt uses, and the ASP.NET Core runtime and .NET SDK
 # images on it from this machine's .NET installation (dotnet-standins.Containerfile). They are built once, and again
-# only when that installation changes. The Dockerfile itself is unchanged: elsewhere it builds on Microsoft's images.
+# only when what they are made of changes. The Dockerfile itself is unchanged: elsewhere it builds on Microsoft's images.
 # The build restores from NuGet with the machine's CA bundle mounted read-only, so that a TLS-intercepting proxy
 # trusted here is trusted in the build too; the bundle does not end up in the image.
 #
@@ -63,9 +63,21 @@ sdk_image=${from[0]}
 runtime_image=${from[-1]}
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
-# The stand-ins are rebuilt when the installation they copy changes.
-installation=$( { dotnet --list-sdks; dotnet --list-runtimes; } | sha256sum | cut -c1-16)
-label=org.echohost.standin.dotnet
+suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[[ -n $suite ]] || fail "/etc/os-release names no release (VERSION_CODENAME) to bootstrap"
+# What Microsoft's runtime-deps image adds to Debian: the libraries .NET loads (ICU and OpenSSL in the versions this
+# machine's .NET uses), CA certificates and time zones.
+libraries=$(dpkg-query -S '/usr/lib/*/libicuuc.so.*' '/usr/lib/*/libssl.so.*' | cut -d: -f1 | sort -u | paste -sd,)
+packages=ca-certificates,tzdata,$libraries
+# The stand-ins are built again when what they are made of changes: the .NET installation, the release, the recipe.
+recipe=$( { dotnet --list-sdks; dotnet --list-runtimes; echo "$suite $packages"; cat "$here/dotnet-standins.Containerfile"; } | sha256sum | cut -c1-16)
+label=org.echohost.standin.recipe
+standins_current() {
+  local tag
+  for tag in "$sdk_image" "$runtime_image"; do
+    [[ $(podman image inspect --format "{{index .Labels \"$label\"}}" "$tag" 2>/dev/null) == "$recipe" ]] || return 1
+  done
+}
 
 # The Debian mirror of this machine's apt sources (one-line or deb822 format), for its own release.
 debian_mirror() {
@@ -86,31 +98,28 @@ debian_mirror() {
   } | head -n 1
 }
 
-if [[ $(podman image inspect --format "{{index .Labels \"$label\"}}" "$sdk_image" "$runtime_image" 2>/dev/null | sort -u) != "$installation" ]]; then
-  suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  [[ -n $suite ]] || fail "/etc/os-release names no release (VERSION_CODENAME) to bootstrap"
+if ! standins_current; then
   mirror=$(debian_mirror "$suite")
   [[ -n $mirror ]] || fail "no apt source for $suite in /etc/apt/sources.list or /etc/apt/sources.list.d"
-  # What Microsoft's runtime-deps image adds to Debian: the libraries .NET loads (ICU and OpenSSL in the versions this
-  # machine's .NET uses), CA certificates and time zones.
-  libraries=$(dpkg-query -S '/usr/lib/*/libicuuc.so.*' '/usr/lib/*/libssl.so.*' | cut -d: -f1 | sort -u | paste -sd,)
   base=localhost/echohost-standin/debian:$suite
   rootfs=$state/rootfs
   rm -rf "$rootfs"
   echo "build-local-image.sh: bootstrapping Debian $suite from $mirror"
-  debootstrap --variant=minbase --include="ca-certificates,tzdata,$libraries" "$suite" "$rootfs" "$mirror" >"$state/debootstrap.log" \
+  debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$state/debootstrap.log" \
     || fail "debootstrap failed; see $state/debootstrap.log"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | podman import --quiet --change 'CMD ["bash"]' - "$base" >/dev/null
   rm -rf "$rootfs"
 
   echo "build-local-image.sh: building $runtime_image and $sdk_image from $dotnet_root"
-  for target in aspnet sdk; do
-    tag=$([[ $target == sdk ]] && echo "$sdk_image" || echo "$runtime_image")
+  for stage in "aspnet $runtime_image" "sdk $sdk_image"; do
+    read -r target tag <<<"$stage"
     podman build --quiet --pull=never --format docker --target "$target" --build-arg "BASE=$base" \
-      --label "$label=$installation" -v "$dotnet_root:/host-dotnet:ro" \
+      --label "$label=$recipe" -v "$dotnet_root:/host-dotnet:ro" \
       -f "$here/dotnet-standins.Containerfile" -t "$tag" "$here" >/dev/null
   done
+  # What was built on the stand-ins they replace, layers cached for the Dockerfile included, is of no more use.
+  podman image prune --force >/dev/null
 fi
 
 # HEALTHCHECK is kept only in Docker's image format.

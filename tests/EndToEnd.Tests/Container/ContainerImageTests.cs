@@ -131,6 +131,8 @@ public sealed class ContainerImageTests(LocalImage image, ITestOutputHelper outp
         Assert.True(outcome.GoAway, $"no GoAway before the end of the stream:{Environment.NewLine}{await container.LogsAsync()}");
         var stopped = await stopping!;
         Assert.True(stopped.ExitCode == 0, $"podman stop: {stopped}");
+
+        // Killed after the stop timeout, it would have exited with 137 (SIGKILL).
         Assert.Equal("0", await container.InspectAsync("{{.State.ExitCode}}"));
     }
 }
