@@ -1,6 +1,7 @@
 # EchoHost in a container: built with the .NET SDK, run on the ASP.NET Core runtime as a non-root user.
 #   docker build -t echohost .
 #   docker run --rm -p 1512:1512 -p 1513:1513 -p 9464:9464 echohost
+# (podman: build with --format docker, which keeps the HEALTHCHECK; without a registry: deploy/container/build-local-image.sh.)
 # Configuration as anywhere else, e.g. -e EchoHost__Transport=Sockets or a command-line argument after the image name.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

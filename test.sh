@@ -10,7 +10,8 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # (wine, wine64, which runs the service's Windows build to test the IOCP engine) for the end-to-end tests, gcc for
 # the transport's, promtool and the prometheus server (prometheus) for the metrics', chromium for the load generator's
 # report, systemd-socket-activate and systemd-analyze (systemd) and plistutil (libplist-utils) for the service managers',
-# openssl for the TLS tests' certificates and their s_client.
+# openssl for the TLS tests' certificates and their s_client, podman with runc and debootstrap for the container
+# image's (deploy/container/build-local-image.sh builds it and its base images).
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -19,6 +20,9 @@ command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 { command -v systemd-socket-activate && command -v systemd-analyze; } >/dev/null 2>&1 || missing+=(systemd)
 command -v plistutil >/dev/null 2>&1 || missing+=(libplist-utils)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 # The compiler and C headers the transport tests build their kqueue emulation with (kqueue_shim.c).
 if ! command -v gcc >/dev/null 2>&1; then
   missing+=(gcc libc6-dev)
@@ -60,6 +64,10 @@ for trx in "$results"/*.trx; do
 done
 echo
 echo "tests: $passed passed, $failed failed, $skipped skipped"
+# The container image's size, which its test writes to its output (tests/EndToEnd.Tests/Container).
+if compgen -G "$results/*.trx" >/dev/null; then
+  grep -ho 'image size: [^&<]*' "$results"/*.trx | sort -u | sed 's/^/container /' || true
+fi
 
 if ((status == 0 && failed > 0)); then status=1; fi
 exit "$status"
