@@ -85,6 +85,12 @@ public sealed class FramedClient : IAsyncDisposable
     /// <summary>Connections open now, including those finishing their requests after a GoAway (for tests).</summary>
     internal int OpenConnections => _pool.Open.Count;
 
+    /// <summary>The open connections (for tests).</summary>
+    internal IEnumerable<FramedConnection> Connections => _pool.Open.Keys;
+
+    /// <summary>The options in force: the validated copy (for tests).</summary>
+    internal FramedClientOptions Options => _options;
+
     /// <summary>Creates a client of <paramref name="host"/>:<paramref name="port"/> and opens its first connection.</summary>
     /// <exception cref="FramedUnavailableException">The server cannot be reached.</exception>
     public static Task<FramedClient> ConnectAsync(string host, int port, FramedClientOptions? options = null, CancellationToken cancellationToken = default)
@@ -175,7 +181,8 @@ public sealed class FramedClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a Ping and waits for its Pong, which must carry the same payload. A Ping is always safe to repeat.
+    /// Sends a Ping and waits for its Pong, which must carry the same payload. A Ping is repeated like an idempotent
+    /// request, except after a timeout (<see cref="FramedResilience.PingKey"/>).
     /// </summary>
     /// <param name="payload">The Ping's payload; none when null.</param>
     /// <param name="cancellationToken">Stops waiting for the Pong.</param>
@@ -196,6 +203,7 @@ public sealed class FramedClient : IAsyncDisposable
         var started = _metrics.Start();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(FramedResilience.IdempotentKey, true);
+        context.Properties.Set(FramedResilience.PingKey, true);
         try
         {
             var rtt = await _pipeline.ExecuteAsync(

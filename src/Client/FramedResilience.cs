@@ -24,10 +24,17 @@ public static class FramedResilience
     public static ResiliencePropertyKey<bool> IdempotentKey { get; } = new("EchoHost.Client.Idempotent");
 
     /// <summary>
+    /// Set on the context of <see cref="FramedClient.PingAsync"/>'s calls. A Ping is idempotent, but one that timed
+    /// out is not repeated: its Pong may still come, and Pongs answer Pings in the order they were sent.
+    /// </summary>
+    public static ResiliencePropertyKey<bool> PingKey { get; } = new("EchoHost.Client.Ping");
+
+    /// <summary>
     /// Whether an attempt that failed with <paramref name="exception"/> may be repeated: always when it was never sent
     /// (<see cref="FramedUnavailableException"/>, except for an open circuit breaker, which means: stop trying); after
     /// it may have reached the server (<see cref="FramedOutcomeUnknownException"/>, <see cref="TimeoutException"/>)
-    /// only when <see cref="IdempotentKey"/> is true; never for an answer of the server's or a cancellation.
+    /// only when <see cref="IdempotentKey"/> is true (and, for a timeout, <see cref="PingKey"/> is not); never for an
+    /// answer of the server's or a cancellation.
     /// </summary>
     public static bool IsSafeToRetry(Exception exception, ResilienceContext context)
     {
@@ -37,7 +44,8 @@ public static class FramedResilience
         {
             FramedUnavailableException { Reason: FramedUnavailableReason.CircuitOpen } => false,
             FramedUnavailableException => true,
-            FramedOutcomeUnknownException or TimeoutException => context.Properties.GetValue(IdempotentKey, false),
+            FramedOutcomeUnknownException => context.Properties.GetValue(IdempotentKey, false),
+            TimeoutException => context.Properties.GetValue(IdempotentKey, false) && !context.Properties.GetValue(PingKey, false),
             _ => false,
         };
     }

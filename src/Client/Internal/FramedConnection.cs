@@ -66,6 +66,9 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     public EndPoint EndPoint { get; }
 
+    /// <summary>The socket, for tests of its options.</summary>
+    internal Socket Socket => _socket;
+
     /// <summary>True while new requests may be sent on this connection (no GoAway, no failure, not disposed).</summary>
     public bool IsUsable => Volatile.Read(ref _state) == Open;
 
