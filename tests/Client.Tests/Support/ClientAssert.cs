@@ -19,10 +19,13 @@ internal static class ClientAssert
     /// Waits, on the real clock, for something that background work (a connection attempt, a socket closing) makes
     /// true; the bound only catches a hang.
     /// </summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    public static Task EventuallyAsync(Func<bool> condition, string what) => EventuallyAsync(() => Task.FromResult(condition()), what);
+
+    /// <inheritdoc cref="EventuallyAsync(Func{bool}, string)"/>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"Still not true after a minute: {what}");
             await Task.Delay(10);
