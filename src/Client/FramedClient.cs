@@ -151,33 +151,12 @@ public sealed class FramedClient : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
         var items = ValidateRequest(data.Length, metadata);
-        var started = _metrics.Start();
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(FramedResilience.IdempotentKey, idempotent);
-        try
-        {
-            var response = await _pipeline.ExecuteAsync(
-                static (context, request) => request.Client.SendOnceAsync(request.Type, request.Data, request.Items, context.CancellationToken),
-                context,
-                new Request(this, type, data, items)).ConfigureAwait(false);
-            _metrics.Complete(type, RequestOutcome.Ok, started);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            var failure = Translate(ex);
-            _metrics.Complete(type, RequestOutcomes.Of(failure, cancellationToken), started);
-            if (ReferenceEquals(failure, ex))
-            {
-                throw;
-            }
-
-            throw failure;
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+        return await ExecuteAsync(
+            type,
+            idempotent,
+            static (context, request) => request.Client.SendOnceAsync(request.Type, request.Data, request.Items, context.CancellationToken),
+            new Request(this, type, data, items),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -200,34 +179,12 @@ public sealed class FramedClient : IAsyncDisposable
             throw new ArgumentException($"The payload ({bytes.Length} bytes) exceeds MaxFrameBytes ({_options.MaxFrameBytes}).", nameof(payload));
         }
 
-        var started = _metrics.Start();
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(FramedResilience.IdempotentKey, true);
-        context.Properties.Set(FramedResilience.PingKey, true);
-        try
-        {
-            var rtt = await _pipeline.ExecuteAsync(
-                static (context, state) => state.Client.PingOnceAsync(state.Payload, context.CancellationToken),
-                context,
-                (Client: this, Payload: bytes)).ConfigureAwait(false);
-            _metrics.Complete(ClientMetrics.PingSlot, RequestOutcome.Ok, started);
-            return rtt;
-        }
-        catch (Exception ex)
-        {
-            var failure = Translate(ex);
-            _metrics.Complete(ClientMetrics.PingSlot, RequestOutcomes.Of(failure, cancellationToken), started);
-            if (ReferenceEquals(failure, ex))
-            {
-                throw;
-            }
-
-            throw failure;
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+        return await ExecuteAsync(
+            ClientMetrics.PingSlot,
+            idempotent: true,
+            static (context, state) => state.Client.PingOnceAsync(state.Payload, context.CancellationToken),
+            (Client: this, Payload: bytes),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The client's counters now: requests by outcome, bytes, connections, retries, health checks, the breaker.</summary>
@@ -282,6 +239,40 @@ public sealed class FramedClient : IAsyncDisposable
             { Host: { Length: > 0 } } => throw new ArgumentException("Host and UnixSocketPath exclude each other: set one.", nameof(options)),
             _ => throw new ArgumentException("The options name no server: set Host (and Port) or UnixSocketPath.", nameof(options)),
         };
+    }
+
+    /// <summary>
+    /// Runs a call's attempts through the pipeline and counts its outcome under <paramref name="slot"/> (a message
+    /// type, or Pings).
+    /// </summary>
+    private async Task<TResult> ExecuteAsync<TResult, TState>(
+        int slot, bool idempotent, Func<ResilienceContext, TState, ValueTask<TResult>> attempt, TState state, CancellationToken cancellationToken)
+    {
+        var started = _metrics.Start();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(FramedResilience.IdempotentKey, idempotent);
+        context.Properties.Set(FramedResilience.PingKey, slot == ClientMetrics.PingSlot);
+        try
+        {
+            var result = await _pipeline.ExecuteAsync(attempt, context, state).ConfigureAwait(false);
+            _metrics.Complete(slot, RequestOutcome.Ok, started);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            var failure = Translate(ex);
+            _metrics.Complete(slot, RequestOutcomes.Of(failure, cancellationToken), started);
+            if (ReferenceEquals(failure, ex))
+            {
+                throw;
+            }
+
+            throw failure;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     /// <summary>The exception the caller sees: the breaker's rejection becomes the client's own; the rest stay.</summary>
