@@ -16,7 +16,7 @@ namespace EchoHost.Client;
 /// pipeline (by default: retries of what is safe to repeat, and a circuit breaker); the pool keeps its connections
 /// open in the background and checks idle ones with Pings. Dispose it to close its connections.
 /// </summary>
-public sealed class FramedClient : IAsyncDisposable
+public sealed class FramedClient : IAsyncDisposable, IDisposable
 {
     private readonly FramedClientOptions _options;
     private readonly ConnectionPool _pool;
@@ -211,6 +211,12 @@ public sealed class FramedClient : IAsyncDisposable
 
         _metrics.Dispose();
     }
+
+    /// <summary>
+    /// Closes every connection, waiting for it as <see cref="DisposeAsync"/> does; for containers and callers that
+    /// dispose synchronously (a service provider disposed with <c>Dispose</c>). Prefer <see cref="DisposeAsync"/>.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private static async Task<FramedClient> OpenAsync(FramedClient client, CancellationToken cancellationToken)
     {

@@ -86,6 +86,27 @@ public class DependencyInjectionTests
     }
 
     [Fact]
+    public async Task A_host_disposed_synchronously_disposes_its_clients_too()
+    {
+        await using var server = new FakeFramedServer();
+        var builder = Builder(new()
+        {
+            ["FramedClients:sync:Host"] = "127.0.0.1",
+            ["FramedClients:sync:Port"] = server.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.Services.AddFramedClient("sync");
+        var host = builder.Build();
+        var client = host.Services.GetRequiredKeyedService<FramedClient>("sync");
+        await client.SendAsync(0x60, "x"u8.ToArray()).WaitAsync(Hang);
+        var connection = await server.Connections.Reader.ReadAsync().AsTask().WaitAsync(Hang);
+
+        host.Dispose();
+
+        await connection.ClientFinished.WaitAsync(Hang);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.SendAsync(0x60, "late"u8.ToArray()));
+    }
+
+    [Fact]
     public async Task A_name_that_is_not_registered_is_a_clear_error()
     {
         var builder = Builder(new() { ["FramedClients:orders:Host"] = "127.0.0.1" });
