@@ -63,11 +63,11 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
         var resilience = options.Resilience;
         var breaker = options.ResiliencePipeline is null && resilience.CircuitBreakerEnabled ? new CircuitBreakerStateProvider() : null;
         _metrics = new ClientMetrics(Name, server, options.MeterFactory, options.TimeProvider, breaker);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FramedClient>();
         _pipeline = options.ResiliencePipeline
             ?? (resilience.MaxRetryAttempts == 0 && breaker is null
                 ? ResiliencePipeline.Empty
-                : FramedResilience.CreateDefault(resilience, Name, options.TimeProvider, options.LoggerFactory, _metrics));
-        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FramedClient>();
+                : FramedResilience.CreateDefault(resilience, Name, options.TimeProvider, options.LoggerFactory, logger, _metrics));
         _pool = new ConnectionPool(endPoint, options, _metrics, logger, Name);
         _slots = new ConnectionSlot[options.PoolSize];
         for (var i = 0; i < _slots.Length; i++)
@@ -151,12 +151,12 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
         var items = ValidateRequest(data.Length, metadata);
-        return await ExecuteAsync(
-            type,
-            idempotent,
+        var call = Begin(type, idempotent, cancellationToken);
+        var outcome = await _pipeline.ExecuteOutcomeAsync(
             static (context, request) => request.Client.SendOnceAsync(request.Type, request.Data, request.Items, context.CancellationToken),
-            new Request(this, type, data, items),
-            cancellationToken).ConfigureAwait(false);
+            call.Context,
+            new Request(this, type, data, items)).ConfigureAwait(false);
+        return (FramedResponse)End(call, outcome);
     }
 
     /// <summary>
@@ -179,12 +179,12 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
             throw new ArgumentException($"The payload ({bytes.Length} bytes) exceeds MaxFrameBytes ({_options.MaxFrameBytes}).", nameof(payload));
         }
 
-        return await ExecuteAsync(
-            ClientMetrics.PingSlot,
-            idempotent: true,
+        var call = Begin(ClientMetrics.PingSlot, idempotent: true, cancellationToken);
+        var outcome = await _pipeline.ExecuteOutcomeAsync(
             static (context, state) => state.Client.PingOnceAsync(state.Payload, context.CancellationToken),
-            (Client: this, Payload: bytes),
-            cancellationToken).ConfigureAwait(false);
+            call.Context,
+            (Client: this, Payload: bytes)).ConfigureAwait(false);
+        return (TimeSpan)End(call, outcome);
     }
 
     /// <summary>The client's counters now: requests by outcome, bytes, connections, retries, health checks, the breaker.</summary>
@@ -248,37 +248,36 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Runs a call's attempts through the pipeline and counts its outcome under <paramref name="slot"/> (a message
-    /// type, or Pings).
+    /// Starts a call: its pipeline context, from Polly's pool, says whether it may be repeated. <paramref name="slot"/>
+    /// is the message type, or Pings, for the metrics.
     /// </summary>
-    private async Task<TResult> ExecuteAsync<TResult, TState>(
-        int slot, bool idempotent, Func<ResilienceContext, TState, ValueTask<TResult>> attempt, TState state, CancellationToken cancellationToken)
+    private Call Begin(int slot, bool idempotent, CancellationToken cancellationToken)
     {
-        var started = _metrics.Start();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(FramedResilience.IdempotentKey, idempotent);
         context.Properties.Set(FramedResilience.PingKey, slot == ClientMetrics.PingSlot);
-        try
-        {
-            var result = await _pipeline.ExecuteAsync(attempt, context, state).ConfigureAwait(false);
-            _metrics.Complete(slot, RequestOutcome.Ok, started);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            var failure = Translate(ex);
-            _metrics.Complete(slot, RequestOutcomes.Of(failure, cancellationToken), started);
-            if (ReferenceEquals(failure, ex))
-            {
-                throw;
-            }
+        return new Call(context, slot, _metrics.Start());
+    }
 
-            throw failure;
-        }
-        finally
+    /// <summary>Ends a call: counts its outcome, returns its context, and returns the result or throws what the caller should see.</summary>
+    private object End(Call call, Outcome<object> outcome)
+    {
+        var cancellationToken = call.Context.CancellationToken;
+        ResilienceContextPool.Shared.Return(call.Context);
+        if (outcome.Exception is not { } exception)
         {
-            ResilienceContextPool.Shared.Return(context);
+            _metrics.Complete(call.Slot, RequestOutcome.Ok, call.Started);
+            return outcome.Result!;
         }
+
+        var failure = Translate(exception);
+        _metrics.Complete(call.Slot, RequestOutcomes.Of(failure, cancellationToken), call.Started);
+        if (ReferenceEquals(failure, exception))
+        {
+            outcome.ThrowIfException(); // keeps the stack trace of where it was thrown
+        }
+
+        throw failure;
     }
 
     /// <summary>The exception the caller sees: the breaker's rejection becomes the client's own; the rest stay.</summary>
@@ -301,69 +300,88 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>One attempt: a connection, the request written, its answer awaited for RequestTimeout on the options' clock.</summary>
-    private async ValueTask<FramedResponse> SendOnceAsync(byte type, ReadOnlyMemory<byte> data, ReadOnlyMemory<MetadataItem> items, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt: a connection, the request written, its answer awaited for RequestTimeout on the options' clock.
+    /// Its failure is its outcome, not thrown: Polly's low-allocation path, where callbacks may not throw.
+    /// </summary>
+    private async ValueTask<Outcome<object>> SendOnceAsync(byte type, ReadOnlyMemory<byte> data, ReadOnlyMemory<MetadataItem> items, CancellationToken cancellationToken)
     {
         var id = (ulong)Interlocked.Increment(ref _lastId);
         Task<FramedResponse> answer;
         FramedConnection connection;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            connection = await PickAsync(cancellationToken).ConfigureAwait(false);
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                answer = connection.Send(id, type, data.Span, items.Span);
-                break;
+                connection = await PickAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    answer = connection.Send(id, type, data.Span, items.Span);
+                    break;
+                }
+                catch (ConnectionUnavailableException ex)
+                {
+                    // It went away between the choice and the write; nothing was sent: choose again.
+                    NotSent(attempt, ex);
+                }
             }
-            catch (ConnectionUnavailableException ex)
-            {
-                // It went away between the choice and the write; nothing was sent: choose again.
-                NotSent(attempt, ex);
-            }
+        }
+        catch (Exception ex)
+        {
+            return Outcome.FromException<object>(ex);
         }
 
         try
         {
-            return await answer.WaitAsync(_options.RequestTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            return Outcome.FromResult<object>(await answer.WaitAsync(_options.RequestTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false));
         }
         catch (TimeoutException)
         {
             Abandon(connection, id, answer);
-            throw new TimeoutException($"No answer from {_pool.Server} to request {id} (type 0x{type:x2}) within {_options.RequestTimeout}.");
+            return Outcome.FromException<object>(new TimeoutException($"No answer from {_pool.Server} to request {id} (type 0x{type:x2}) within {_options.RequestTimeout}."));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            Abandon(connection, id, answer);
-            throw;
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                Abandon(connection, id, answer);
+            }
+
+            return Outcome.FromException<object>(ex);
         }
     }
 
-    private async ValueTask<TimeSpan> PingOnceAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>One Ping, its outcome returned as <see cref="SendOnceAsync"/>'s is.</summary>
+    private async ValueTask<Outcome<object>> PingOnceAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(_options.RequestTimeout, _options.TimeProvider);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var connection = await PickAsync(cancellationToken).ConfigureAwait(false);
-            Task<TimeSpan> pong;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                pong = connection.Ping(payload.Span, timeout.Token);
-            }
-            catch (ConnectionUnavailableException ex)
-            {
-                NotSent(attempt, ex);
-                continue;
-            }
+                var connection = await PickAsync(cancellationToken).ConfigureAwait(false);
+                Task<TimeSpan> pong;
+                try
+                {
+                    pong = connection.Ping(payload.Span, timeout.Token);
+                }
+                catch (ConnectionUnavailableException ex)
+                {
+                    NotSent(attempt, ex);
+                    continue;
+                }
 
-            try
-            {
-                return await pong.ConfigureAwait(false);
+                return Outcome.FromResult<object>(await pong.ConfigureAwait(false));
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"No Pong from {_pool.Server} within {_options.RequestTimeout}.");
-            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Outcome.FromException<object>(new TimeoutException($"No Pong from {_pool.Server} within {_options.RequestTimeout}."));
+        }
+        catch (Exception ex)
+        {
+            return Outcome.FromException<object>(ex);
         }
     }
 
@@ -425,6 +443,9 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
 
         return (best ?? connecting ?? slots[start]).GetAsync(cancellationToken);
     }
+
+    /// <summary>A call under way: its pipeline context, its metrics slot and its start time.</summary>
+    private readonly record struct Call(ResilienceContext Context, int Slot, long Started);
 
     private readonly record struct Request(FramedClient Client, byte Type, ReadOnlyMemory<byte> Data, ReadOnlyMemory<MetadataItem> Items);
 

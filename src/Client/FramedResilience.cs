@@ -1,10 +1,9 @@
-using EchoHost.Client.Resilience;
 using EchoHost.Client.Telemetry;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
-using Polly.Telemetry;
 
 namespace EchoHost.Client;
 
@@ -59,10 +58,12 @@ public static class FramedResilience
 
     /// <summary>
     /// The default pipeline: a retry (when <see cref="FramedResilienceOptions.MaxRetryAttempts"/> is above 0) around a
-    /// circuit breaker (when enabled), on <paramref name="time"/>, logging through Polly's telemetry and counting its
-    /// events in <paramref name="metrics"/>.
+    /// circuit breaker (when enabled), on <paramref name="time"/>. Polly's events (a retry, the breaker opening,
+    /// half-opening, closing) are counted in <paramref name="metrics"/> and logged to <paramref name="logger"/> from the
+    /// strategies' own callbacks, which cost nothing while nothing happens; Polly's telemetry, which reports every
+    /// execution, only when <see cref="FramedResilienceOptions.PollyTelemetry"/> asks for it.
     /// </summary>
-    internal static ResiliencePipeline CreateDefault(FramedResilienceOptions options, string clientName, TimeProvider time, ILoggerFactory? loggers, ClientMetrics metrics)
+    internal static ResiliencePipeline CreateDefault(FramedResilienceOptions options, string clientName, TimeProvider time, ILoggerFactory? loggers, ILogger logger, ClientMetrics metrics)
     {
         var builder = new ResiliencePipelineBuilder { Name = PipelineName, InstanceName = clientName, TimeProvider = time };
         if (options.MaxRetryAttempts > 0)
@@ -75,6 +76,12 @@ public static class FramedResilience
                 UseJitter = true,
                 Delay = options.RetryDelay,
                 MaxDelay = options.RetryMaxDelay,
+                OnRetry = args =>
+                {
+                    metrics.Retried();
+                    ClientLog.Retrying(logger, clientName, args.AttemptNumber + 2, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);
+                    return default;
+                },
             });
         }
 
@@ -88,16 +95,32 @@ public static class FramedResilience
                 SamplingDuration = options.SamplingDuration,
                 BreakDuration = options.BreakDuration,
                 StateProvider = stateProvider,
+                OnOpened = args =>
+                {
+                    metrics.CircuitOpened();
+                    ClientLog.CircuitOpened(logger, clientName, args.BreakDuration.TotalMilliseconds, args.Outcome.Exception);
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    metrics.CircuitHalfOpened();
+                    ClientLog.CircuitHalfOpened(logger, clientName);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    metrics.CircuitClosed();
+                    ClientLog.CircuitClosed(logger, clientName);
+                    return default;
+                },
             });
         }
 
-        var telemetry = new TelemetryOptions();
-        if (loggers is not null)
+        if (options.PollyTelemetry)
         {
-            telemetry.LoggerFactory = loggers;
+            builder.ConfigureTelemetry(loggers ?? NullLoggerFactory.Instance);
         }
 
-        telemetry.TelemetryListeners.Add(new PollyEventCounter(metrics));
-        return builder.ConfigureTelemetry(telemetry).Build();
+        return builder.Build();
     }
 }

@@ -40,6 +40,14 @@ public sealed class FramedResilienceOptions
     /// </summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Also report through Polly's own telemetry (<c>Polly.Extensions</c>): Polly's meter and its logs of every
+    /// execution and attempt, with pipeline <c>EchoHost.Client</c> and the client's name as instance. It costs about
+    /// 220 bytes and some CPU time per request; the client's own metrics and logs of retries and of the breaker do not
+    /// need it. Default false.
+    /// </summary>
+    public bool PollyTelemetry { get; set; }
+
     internal FramedResilienceOptions Validated()
     {
         if (MaxRetryAttempts < 0)

@@ -31,6 +31,7 @@ public class ResilienceTests
             LoggerFactory = loggers,
             RequestTimeout = TimeSpan.FromHours(1),
             ConnectTimeout = TimeSpan.FromHours(1),
+            Resilience = new FramedResilienceOptions { PollyTelemetry = true },
         });
 
         var sending = client.SendAsync(Order, "once"u8.ToArray());
@@ -47,7 +48,8 @@ public class ResilienceTests
         Assert.Equal(1, statistics.RequestsSent);
         Assert.Equal(1, statistics.RequestsSucceeded);
 
-        // Polly's own telemetry logged the retry through the client's logger factory.
+        // The client logged the retry from Polly's OnRetry event; Polly's own telemetry, asked for, logged it too.
+        Assert.Contains(logs.Entries, e => e.Category == "EchoHost.Client.FramedClient" && e.Level == LogLevel.Warning && e.Message.Contains("attempt 2 in", StringComparison.Ordinal));
         Assert.Contains(logs.Entries, e => e.Category.StartsWith("Polly", StringComparison.Ordinal) && e.Message.Contains("OnRetry", StringComparison.Ordinal));
     }
 

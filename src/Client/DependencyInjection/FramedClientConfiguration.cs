@@ -21,6 +21,7 @@ internal static class FramedClientConfiguration
         ["MinimumThroughput"] = (o, s) => o.MinimumThroughput = Int(s),
         ["SamplingDuration"] = (o, s) => o.SamplingDuration = Time(s),
         ["BreakDuration"] = (o, s) => o.BreakDuration = Time(s),
+        ["PollyTelemetry"] = (o, s) => o.PollyTelemetry = Bool(s),
     };
 
     private static readonly Dictionary<string, Action<FramedTlsOptions, IConfigurationSection>> TlsKeys = new(StringComparer.OrdinalIgnoreCase)
