@@ -31,7 +31,8 @@ public class ResilienceTests
             LoggerFactory = loggers,
             RequestTimeout = TimeSpan.FromHours(1),
             ConnectTimeout = TimeSpan.FromHours(1),
-            Resilience = new FramedResilienceOptions { PollyTelemetry = true },
+            // Retries enough that a slow machine's background reconnection is never outrun by them.
+            Resilience = new FramedResilienceOptions { PollyTelemetry = true, MaxRetryAttempts = 10 },
         });
 
         var sending = client.SendAsync(Order, "once"u8.ToArray());

@@ -61,8 +61,8 @@ internal sealed class HealthCheck : IDisposable
         try
         {
             await pong.ConfigureAwait(false);
-            _pool.Metrics.HealthChecked(failed: false);
             Reschedule(_interval);
+            _pool.Metrics.HealthChecked(failed: false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or InvalidDataException)
         {

@@ -47,6 +47,9 @@ internal sealed class FakeFramedServer : IAsyncDisposable
     /// <summary>Requests read so far, on all connections.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>Closes the listening socket, so that new connections are refused; those open stay.</summary>
+    public void StopListening() => _listener.Dispose();
+
     /// <summary>Starts accepting connections.</summary>
     public void Listen()
     {
