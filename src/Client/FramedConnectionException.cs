@@ -1,8 +1,9 @@
 namespace EchoHost.Client;
 
 /// <summary>
-/// A connection to the server could not be opened, or was lost (or closed by a GoAway) before a request's answer
-/// came. Whether the server handled the request is unknown. The next request opens a new connection.
+/// The base of the client's connection failures: <see cref="FramedUnavailableException"/> when the request was not
+/// sent (no connection takes requests, or the circuit breaker is open), <see cref="FramedOutcomeUnknownException"/> when
+/// its connection was lost after it was sent. The pool replaces lost connections in the background.
 /// </summary>
 public class FramedConnectionException : IOException
 {

@@ -35,5 +35,40 @@ public sealed class FramedTlsOptions
     /// <summary>The TLS versions offered. Default <see cref="SslProtocols.None"/>: the operating system chooses.</summary>
     public SslProtocols EnabledProtocols { get; set; }
 
-    internal FramedTlsOptions Copy() => (FramedTlsOptions)MemberwiseClone();
+    /// <summary>
+    /// A PEM file of certificate authorities to trust, added to <see cref="TrustedCertificateAuthorities"/> when the
+    /// client is created: the form of that setting for configuration files. Default none.
+    /// </summary>
+    public string? CertificateAuthorityPath { get; set; }
+
+    /// <summary>A PEM certificate file for <see cref="ClientCertificate"/>, read when the client is created. Default none.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="ClientCertificatePath"/>. Default: the certificate file itself.</summary>
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>A copy with the files named by the paths read, so that a missing or unreadable file fails the client's creation.</summary>
+    internal FramedTlsOptions Validated()
+    {
+        var copy = (FramedTlsOptions)MemberwiseClone();
+        try
+        {
+            if (CertificateAuthorityPath is { Length: > 0 } authorities)
+            {
+                copy.TrustedCertificateAuthorities = [.. TrustedCertificateAuthorities ?? []];
+                copy.TrustedCertificateAuthorities.ImportFromPemFile(authorities);
+            }
+
+            if (ClientCertificatePath is { Length: > 0 } certificate)
+            {
+                copy.ClientCertificate = X509Certificate2.CreateFromPemFile(certificate, ClientKeyPath);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new ArgumentException($"Tls: a certificate file cannot be read: {ex.Message}", nameof(CertificateAuthorityPath), ex);
+        }
+
+        return copy;
+    }
 }

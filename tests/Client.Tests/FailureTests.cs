@@ -102,7 +102,7 @@ public class FailureTests
         };
         await using var client = await FramedClient.ConnectAsync(server.EndPoint);
 
-        var failure = await Assert.ThrowsAsync<FramedConnectionException>(() => client.SendAsync(MessageTypes.Echo, "drop"u8.ToArray()).WaitAsync(Hang));
+        var failure = await Assert.ThrowsAsync<FramedOutcomeUnknownException>(() => client.SendAsync(MessageTypes.Echo, "drop"u8.ToArray()).WaitAsync(Hang));
         Assert.IsAssignableFrom<IOException>(failure);
 
         var response = await client.SendAsync(MessageTypes.Echo, "again"u8.ToArray()).WaitAsync(Hang);
@@ -129,7 +129,7 @@ public class FailureTests
 
         foreach (var request in requests)
         {
-            await Assert.ThrowsAsync<FramedConnectionException>(() => request.WaitAsync(Hang));
+            await Assert.ThrowsAsync<FramedOutcomeUnknownException>(() => request.WaitAsync(Hang));
         }
     }
 
@@ -194,7 +194,7 @@ public class FailureTests
         await request.Connection.ClientFinished.WaitAsync(Hang);
         request.Connection.Close();
 
-        var failure = await Assert.ThrowsAsync<FramedConnectionException>(() => waiting.WaitAsync(Hang));
+        var failure = await Assert.ThrowsAsync<FramedOutcomeUnknownException>(() => waiting.WaitAsync(Hang));
         Assert.Contains("maintenance", failure.Message, StringComparison.Ordinal);
     }
 
@@ -269,7 +269,7 @@ public class FailureTests
 
         await client.DisposeAsync();
 
-        await Assert.ThrowsAsync<FramedConnectionException>(() => waiting.WaitAsync(Hang));
+        await Assert.ThrowsAsync<FramedOutcomeUnknownException>(() => waiting.WaitAsync(Hang));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.SendAsync(MessageTypes.Echo, "y"u8.ToArray()));
     }
 
@@ -284,8 +284,8 @@ public class FailureTests
         connection.Abort();
 
         // Until the client notices the loss, a request may still fail on the old connection; then connecting fails.
-        await Assert.ThrowsAsync<FramedConnectionException>(() => client.SendAsync(MessageTypes.Echo, "a"u8.ToArray()).WaitAsync(Hang));
-        await Assert.ThrowsAsync<FramedConnectionException>(() => client.SendAsync(MessageTypes.Echo, "b"u8.ToArray()).WaitAsync(Hang));
+        await ClientAssert.ConnectionFailureAsync(() => client.SendAsync(MessageTypes.Echo, "a"u8.ToArray()).WaitAsync(Hang));
+        await Assert.ThrowsAsync<FramedUnavailableException>(() => client.SendAsync(MessageTypes.Echo, "b"u8.ToArray()).WaitAsync(Hang));
 
         // Back on the same port: once the (bounded) backoff has passed, a request connects again. Until then requests
         // fail at once, so the test retries them.

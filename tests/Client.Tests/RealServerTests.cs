@@ -164,7 +164,7 @@ public class RealServerTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task A_server_that_is_not_there_is_a_FramedConnectionException()
+    public async Task A_server_that_is_not_there_is_a_FramedUnavailableException()
     {
         // A port that was just free: nothing listens on it.
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -172,6 +172,7 @@ public class RealServerTests(ServerFixture server)
         var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
 
-        await Assert.ThrowsAsync<FramedConnectionException>(() => FramedClient.ConnectAsync("127.0.0.1", port));
+        var failure = await Assert.ThrowsAsync<FramedUnavailableException>(() => FramedClient.ConnectAsync("127.0.0.1", port));
+        Assert.Equal(FramedUnavailableReason.Unreachable, failure.Reason);
     }
 }

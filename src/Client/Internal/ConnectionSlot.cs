@@ -1,44 +1,68 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
+using EchoHost.Client.Telemetry;
 
 namespace EchoHost.Client.Internal;
 
+/// <summary>How a place of the pool stands, as a request choosing one sees it.</summary>
+internal enum SlotState
+{
+    /// <summary>Never opened: a request that chooses it opens its connection.</summary>
+    Empty,
+
+    /// <summary>Its connection takes requests.</summary>
+    Usable,
+
+    /// <summary>An attempt to connect is under way; requests that choose it share its outcome.</summary>
+    Connecting,
+
+    /// <summary>The last attempt failed; the next comes after the back-off, and requests fail at once until then.</summary>
+    Down,
+}
+
 /// <summary>
-/// One place in the pool: the connection that serves it, opened when first needed and again after it closed or
-/// received a GoAway. After a failed attempt to connect, the slot backs off (100 ms, doubling, at most 2 s): until
-/// then, requests fail at once with the last attempt's error instead of queueing behind the wait; the first request
-/// after it tries again. Requests that arrive during an attempt share its outcome.
+/// One place in the pool: the connection that serves it. The first request opens it; once it has had a connection,
+/// the place keeps one in the background: a connection that is lost, closed by a GoAway or fails its health check is
+/// replaced at once, and after a failed attempt the next comes after a back-off (100 ms, doubling, at most 2 s) on the
+/// options' clock. Meanwhile requests fail at once with the last attempt's error instead of each trying to connect.
 /// </summary>
-internal sealed class ConnectionSlot : IAsyncDisposable
+internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
 {
     internal static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
-    private readonly EndPoint _endPoint;
-    private readonly FramedClientOptions _options;
-    private readonly ConcurrentDictionary<FramedConnection, bool> _open;
-    private readonly SemaphoreSlim _connecting = new(1, 1);
-    private FramedConnection? _current;
-    private int _failures; // guarded by _connecting
-    private long _lastFailure; // guarded by _connecting
-    private FramedConnectionException? _lastError; // guarded by _connecting
-    private volatile bool _disposed;
+    private readonly ConnectionPool _pool;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private volatile FramedConnection? _current;
+    private volatile Task<Attempt>? _attempt;
+    private volatile FramedUnavailableException? _lastError; // set while backing off after a failed attempt
+    private long _failedAt; // guarded by _gate
+    private int _failures; // guarded by _gate
+    private bool _hadConnection; // guarded by _gate
+    private bool _disposed; // guarded by _gate
+    private ITimer? _reconnect; // guarded by _gate
+    private HealthCheck? _health; // guarded by _gate
 
-    // open: the client's open connections, for disposal; the slot adds each it opens, which removes itself when closed.
-    public ConnectionSlot(EndPoint endPoint, FramedClientOptions options, ConcurrentDictionary<FramedConnection, bool> open)
+    public ConnectionSlot(ConnectionPool pool)
     {
-        _endPoint = endPoint;
-        _options = options;
-        _open = open;
+        _pool = pool;
+        _time = pool.Options.TimeProvider;
     }
 
     /// <summary>The slot's connection if it takes requests, else null.</summary>
-    public FramedConnection? Usable => Volatile.Read(ref _current) is { IsUsable: true } connection ? connection : null;
+    public FramedConnection? Usable => _current is { IsUsable: true } connection ? connection : null;
+
+    /// <summary>A hint for choosing a slot, read without the lock.</summary>
+    public SlotState State =>
+        Usable is not null ? SlotState.Usable
+        : _attempt is not null ? SlotState.Connecting
+        : _lastError is not null ? SlotState.Down
+        : SlotState.Empty;
 
     public static TimeSpan Backoff(int failures) =>
         failures <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, FirstBackoff.Ticks << Math.Min(failures - 1, 16)));
 
+    /// <summary>The slot's connection; opens it if the slot never had one; fails at once while the slot backs off.</summary>
+    /// <exception cref="FramedUnavailableException">No connection: the attempt failed now or before.</exception>
     public async ValueTask<FramedConnection> GetAsync(CancellationToken cancellationToken)
     {
         if (Usable is { } usable)
@@ -46,60 +70,174 @@ internal sealed class ConnectionSlot : IAsyncDisposable
             return usable;
         }
 
-        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Task<Attempt> attempt;
+        lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, typeof(FramedClient));
             if (Usable is { } opened)
             {
                 return opened;
             }
 
-            ObjectDisposedException.ThrowIf(_disposed, typeof(FramedClient));
-
-            var wait = Backoff(_failures) - Stopwatch.GetElapsedTime(_lastFailure);
-            if (wait > TimeSpan.Zero && _lastError is not null)
+            if (_attempt is null && _lastError is { } down)
             {
-                throw new FramedConnectionException($"{_lastError.Message} (attempt {_failures}; the next in {wait.TotalMilliseconds:0} ms)", _lastError);
+                var wait = Backoff(_failures) - _time.GetElapsedTime(_failedAt);
+                throw new FramedUnavailableException(
+                    down.Reason,
+                    $"{down.Message} (failure {_failures}; the next attempt in {Math.Max(0, wait.TotalMilliseconds):0} ms)",
+                    down,
+                    wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
             }
 
-            FramedConnection connection;
-            try
-            {
-                connection = await FramedConnection.ConnectAsync(_endPoint, _options, c => _open.TryRemove(c, out _), cancellationToken).ConfigureAwait(false);
-            }
-            catch (FramedConnectionException ex)
-            {
-                _failures++;
-                _lastFailure = Stopwatch.GetTimestamp();
-                _lastError = ex;
-                throw;
-            }
-
-            _failures = 0;
-            _lastError = null;
-            _open.TryAdd(connection, true);
-            Interlocked.Exchange(ref _current, connection);
-            if (_disposed && Interlocked.Exchange(ref _current, null) is { } orphan)
-            {
-                // The client was disposed while this connection was being opened (whichever sees it disposes it).
-                await orphan.DisposeAsync().ConfigureAwait(false);
-                throw new ObjectDisposedException(nameof(FramedClient));
-            }
-
-            return connection;
+            attempt = _attempt ?? StartAttempt();
         }
-        finally
+
+        var outcome = await attempt.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return outcome.Connection ?? throw outcome.Error!;
+    }
+
+    void IConnectionOwner.Retired(FramedConnection connection, string why)
+    {
+        lock (_gate)
         {
-            _connecting.Release();
+            if (_current != connection)
+            {
+                return;
+            }
+
+            _current = null;
+            _health?.Dispose();
+            _health = null;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _attempt ??= StartAttempt();
+        }
+
+        ClientLog.Replacing(_pool.Logger, _pool.Name, _pool.Server, why);
+    }
+
+    void IConnectionOwner.Closed(FramedConnection connection)
+    {
+        if (_pool.Open.TryRemove(connection, out _))
+        {
+            _pool.Metrics.Closed();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _disposed = true;
-        if (Interlocked.Exchange(ref _current, null) is { } connection)
+        FramedConnection? connection;
+        lock (_gate)
+        {
+            _disposed = true;
+            _reconnect?.Dispose();
+            _reconnect = null;
+            _health?.Dispose();
+            _health = null;
+            connection = _current;
+            _current = null;
+        }
+
+        if (connection is not null)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Starts an attempt to connect, on the thread pool so that nothing runs under the lock. Called under the lock.</summary>
+    private Task<Attempt> StartAttempt()
+    {
+        _reconnect?.Dispose();
+        _reconnect = null;
+        var attempt = Task.Run(ConnectAsync);
+        _attempt = attempt;
+        return attempt;
+    }
+
+    /// <summary>One attempt; never throws: its outcome is the connection or the reason there is none.</summary>
+    private async Task<Attempt> ConnectAsync()
+    {
+        var metrics = _pool.Metrics;
+        metrics.ConnectAttempt();
+        FramedConnection connection;
+        try
+        {
+            connection = await FramedConnection.ConnectAsync(_pool.EndPoint, _pool.Options, this, metrics, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (FramedUnavailableException ex)
+        {
+            metrics.ConnectFailed();
+            TimeSpan wait;
+            int failures;
+            lock (_gate)
+            {
+                _attempt = null;
+                _lastError = ex;
+                _failedAt = _time.GetTimestamp();
+                failures = ++_failures;
+                wait = Backoff(failures);
+                if (!_disposed)
+                {
+                    _reconnect = _time.CreateTimer(static state => ((ConnectionSlot)state!).Reconnect(), this, wait, Timeout.InfiniteTimeSpan);
+                }
+            }
+
+            ClientLog.ConnectFailed(_pool.Logger, _pool.Name, _pool.Server, failures, wait.TotalMilliseconds, ex);
+            return new Attempt(null, ex);
+        }
+
+        bool replacing;
+        lock (_gate)
+        {
+            _attempt = null;
+            if (_disposed)
+            {
+                replacing = false;
+            }
+            else
+            {
+                replacing = _hadConnection;
+                _hadConnection = true;
+                _failures = 0;
+                _lastError = null;
+                _current = connection;
+                if (_pool.Options.HealthCheckInterval > TimeSpan.Zero)
+                {
+                    _health = new HealthCheck(connection, _pool);
+                }
+            }
+        }
+
+        _pool.Open.TryAdd(connection, true);
+        metrics.Opened(replacing);
+        connection.Start();
+        if (_current != connection)
+        {
+            // The client was disposed during the attempt.
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return new Attempt(null, new FramedUnavailableException(FramedUnavailableReason.Unreachable, "The client was disposed.", new ObjectDisposedException(nameof(FramedClient))));
+        }
+
+        ClientLog.ConnectionOpened(_pool.Logger, _pool.Name, _pool.Server);
+        return new Attempt(connection, null);
+    }
+
+    /// <summary>The back-off is over: the next attempt, in the background.</summary>
+    private void Reconnect()
+    {
+        lock (_gate)
+        {
+            if (_disposed || _attempt is not null || Usable is not null)
+            {
+                return;
+            }
+
+            StartAttempt();
+        }
+    }
+
+    private sealed record Attempt(FramedConnection? Connection, FramedUnavailableException? Error);
 }

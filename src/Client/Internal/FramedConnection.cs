@@ -7,6 +7,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using EchoHost.Client.Telemetry;
 using EchoHost.Protocol;
 
 namespace EchoHost.Client.Internal;
@@ -14,7 +15,8 @@ namespace EchoHost.Client.Internal;
 /// <summary>
 /// One connection to the server. Requests are written by their callers, under a short lock, into an in-memory pipe
 /// that one pump task copies to the socket (so that many requests leave in one write); one reader task parses
-/// frames and completes the pending requests by Id. Once closed, it stays closed: the pool opens a new one.
+/// frames and completes the pending requests by Id. Once closed, it stays closed: the pool opens a new one. It tells
+/// its owner when it stops taking requests (a GoAway, a failure, a close) and when it is closed.
 /// </summary>
 internal sealed class FramedConnection : IAsyncDisposable
 {
@@ -36,7 +38,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     private readonly Queue<PendingPing> _pings = new(); // guarded by _gate
     private readonly int _maxFrameBytes;
     private readonly string _name; // the endpoint, for messages
-    private readonly Action<FramedConnection> _onClosed;
+    private readonly IConnectionOwner _owner;
+    private readonly ClientMetrics _metrics;
+    private readonly TimeProvider _time;
     private Task _reading = Task.CompletedTask;
     private Task _writing = Task.CompletedTask;
     private int _inFlight; // entries of _pending, counted apart because ConcurrentDictionary.Count takes every lock
@@ -44,8 +48,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     private bool _outgoingCompleted; // guarded by _gate
     private string? _goAwayReason;
     private string? _connectionError;
+    private long _lastReceived; // TimeProvider timestamp of the last bytes read, or of the connection's opening
 
-    private FramedConnection(Socket socket, Stream stream, EndPoint endPoint, int maxFrameBytes, Action<FramedConnection> onClosed)
+    private FramedConnection(Socket socket, Stream stream, EndPoint endPoint, int maxFrameBytes, IConnectionOwner owner, ClientMetrics metrics, TimeProvider time)
     {
         _socket = socket;
         _stream = stream;
@@ -53,10 +58,16 @@ internal sealed class FramedConnection : IAsyncDisposable
         EndPoint = endPoint;
         _name = EndPointText.Describe(endPoint);
         _maxFrameBytes = maxFrameBytes;
-        _onClosed = onClosed;
+        _owner = owner;
+        _metrics = metrics;
+        _time = time;
+        _lastReceived = time.GetTimestamp();
     }
 
     public EndPoint EndPoint { get; }
+
+    /// <summary>The socket, for tests of its options.</summary>
+    internal Socket Socket => _socket;
 
     /// <summary>True while new requests may be sent on this connection (no GoAway, no failure, not disposed).</summary>
     public bool IsUsable => Volatile.Read(ref _state) == Open;
@@ -67,7 +78,14 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Completes when the connection is closed and its tasks have ended.</summary>
     public Task Completion => Task.WhenAll(_reading, _writing);
 
-    public static async Task<FramedConnection> ConnectAsync(EndPoint endPoint, FramedClientOptions options, Action<FramedConnection> onClosed, CancellationToken cancellationToken)
+    /// <summary>How long nothing has been read from the server.</summary>
+    public TimeSpan Silence => _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
+
+    /// <summary>
+    /// Opens a connection; a failure is a <see cref="FramedUnavailableException"/>, since no request was sent on it.
+    /// The connect timeout counts on the options' clock.
+    /// </summary>
+    public static async Task<FramedConnection> ConnectAsync(EndPoint endPoint, FramedClientOptions options, IConnectionOwner owner, ClientMetrics metrics, CancellationToken cancellationToken)
     {
         var socket = endPoint switch
         {
@@ -81,21 +99,28 @@ internal sealed class FramedConnection : IAsyncDisposable
             if (socket.ProtocolType == ProtocolType.Tcp)
             {
                 socket.NoDelay = options.NoDelay;
+                if (options.TcpKeepAlive > TimeSpan.Zero)
+                {
+                    var seconds = (int)options.TcpKeepAlive.TotalSeconds;
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                    socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+                    socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, seconds);
+                }
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
+            using var deadline = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             try
             {
                 await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new FramedConnectionException($"Could not connect to {EndPointText.Describe(endPoint)} within {options.ConnectTimeout}.");
+                throw new FramedUnavailableException(FramedUnavailableReason.ConnectTimeout, $"Could not connect to {EndPointText.Describe(endPoint)} within {options.ConnectTimeout}.");
             }
             catch (SocketException ex)
             {
-                throw new FramedConnectionException($"Could not connect to {EndPointText.Describe(endPoint)}: {ex.Message}", ex);
+                throw new FramedUnavailableException(FramedUnavailableReason.Unreachable, $"Could not connect to {EndPointText.Describe(endPoint)}: {ex.Message}", ex);
             }
 
             stream = new NetworkStream(socket, ownsSocket: true);
@@ -107,7 +132,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new FramedConnectionException($"The TLS handshake with {EndPointText.Describe(endPoint)} did not complete within {options.ConnectTimeout}.");
+                    throw new FramedUnavailableException(FramedUnavailableReason.ConnectTimeout, $"The TLS handshake with {EndPointText.Describe(endPoint)} did not complete within {options.ConnectTimeout}.");
                 }
             }
         }
@@ -117,10 +142,14 @@ internal sealed class FramedConnection : IAsyncDisposable
             throw;
         }
 
-        var connection = new FramedConnection(socket, stream, endPoint, options.MaxFrameBytes, onClosed);
-        connection._reading = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
-        connection._writing = Task.Run(connection.WriteLoopAsync, CancellationToken.None);
-        return connection;
+        return new FramedConnection(socket, stream, endPoint, options.MaxFrameBytes, owner, metrics, options.TimeProvider);
+    }
+
+    /// <summary>Starts reading and writing; called once its owner has registered it, so that it cannot close before.</summary>
+    public void Start()
+    {
+        _reading = Task.Run(ReadLoopAsync, CancellationToken.None);
+        _writing = Task.Run(WriteLoopAsync, CancellationToken.None);
     }
 
     /// <summary>
@@ -153,6 +182,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             Flush();
         }
 
+        _metrics.Sent(type);
         return pending.Task;
     }
 
@@ -190,12 +220,17 @@ internal sealed class FramedConnection : IAsyncDisposable
             Flush();
         }
 
+        _metrics.Sent(ClientMetrics.PingSlot);
+
         return ping.Task;
     }
 
+    /// <summary>Closes the connection at once; whatever waits for an answer fails with <paramref name="reason"/>.</summary>
+    public void Abort(string reason) => Close(new FramedOutcomeUnknownException(reason));
+
     public async ValueTask DisposeAsync()
     {
-        Close(new FramedConnectionException($"The connection to {_name} was closed by the client."));
+        Close(new FramedOutcomeUnknownException($"The connection to {_name} was closed by the client before the answer came."));
         try
         {
             await Completion.ConfigureAwait(false);
@@ -217,12 +252,19 @@ internal sealed class FramedConnection : IAsyncDisposable
     private async Task ReadLoopAsync()
     {
         Exception? failure = null;
+        long unread = 0; // bytes left in the pipe by the previous read: not new
         try
         {
             while (true)
             {
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
+                if (buffer.Length > unread)
+                {
+                    _metrics.BytesReceived(buffer.Length - unread);
+                    Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+                }
+
                 FrameReadStatus status;
                 while ((status = FrameReader.TryRead(buffer, _maxFrameBytes, out var frame, out var consumed, out _)) == FrameReadStatus.Complete)
                 {
@@ -236,6 +278,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 }
 
                 var truncated = result.IsCompleted && !buffer.IsEmpty;
+                unread = buffer.Length;
                 _input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
@@ -273,6 +316,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 foreach (var segment in buffer)
                 {
                     await _stream.WriteAsync(segment).ConfigureAwait(false);
+                    _metrics.BytesSent(segment.Length);
                 }
 
                 reader.AdvanceTo(buffer.End);
@@ -427,6 +471,8 @@ internal sealed class FramedConnection : IAsyncDisposable
             _state = Draining;
             CompleteOutgoing();
         }
+
+        _owner.Retired(this, $"the server at {_name} went away ({(_goAwayReason is { Length: > 0 } reason ? reason : "no reason given")})");
     }
 
     private void CompleteOutgoing()
@@ -438,7 +484,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         }
     }
 
-    private FramedConnectionException Describe(Exception? failure)
+    private FramedOutcomeUnknownException Describe(Exception? failure)
     {
         var goAway = Volatile.Read(ref _goAwayReason);
         var error = Volatile.Read(ref _connectionError);
@@ -452,12 +498,15 @@ internal sealed class FramedConnection : IAsyncDisposable
             message += $" The server reported: {error}.";
         }
 
-        return new FramedConnectionException(message, failure);
+        message += " Whether the server handled the request is unknown.";
+
+        return new FramedOutcomeUnknownException(message, failure);
     }
 
-    private void Close(FramedConnectionException reason)
+    private void Close(FramedOutcomeUnknownException reason)
     {
         List<PendingPing> pings;
+        bool wasOpen;
         lock (_gate)
         {
             if (_state == Closed)
@@ -465,6 +514,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 return;
             }
 
+            wasOpen = _state == Open;
             _state = Closed;
             CompleteOutgoing();
             pings = [.. _pings];
@@ -488,7 +538,12 @@ internal sealed class FramedConnection : IAsyncDisposable
 
         // Aborts the reads and writes still under way; the loops end and report nothing new.
         _socket.Dispose();
-        _onClosed(this);
+        if (wasOpen)
+        {
+            _owner.Retired(this, reason.Message);
+        }
+
+        _owner.Closed(this);
     }
 
     private sealed class PendingRequest() : TaskCompletionSource<FramedResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -501,6 +556,16 @@ internal sealed class FramedConnection : IAsyncDisposable
 
         public CancellationTokenRegistration Registration { get; set; }
     }
+}
+
+/// <summary>What a connection tells the pool place that opened it.</summary>
+internal interface IConnectionOwner
+{
+    /// <summary>The connection takes no more requests (a GoAway, a failure, a close); <paramref name="why"/> says which.</summary>
+    void Retired(FramedConnection connection, string why);
+
+    /// <summary>The connection is closed: its socket is released and nothing waits on it any more.</summary>
+    void Closed(FramedConnection connection);
 }
 
 /// <summary>The connection takes no new requests (GoAway, failure or disposal); nothing was written: try another.</summary>

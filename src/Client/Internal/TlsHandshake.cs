@@ -8,7 +8,7 @@ namespace EchoHost.Client.Internal;
 
 /// <summary>
 /// The client's side of a TLS handshake over a connected stream. A certificate that is refused fails the handshake
-/// with a <see cref="FramedConnectionException"/> that says which certificate and why, rather than SslStream's
+/// with a <see cref="FramedUnavailableException"/> that says which certificate and why, rather than SslStream's
 /// "the remote certificate is invalid".
 /// </summary>
 internal static class TlsHandshake
@@ -58,7 +58,7 @@ internal static class TlsHandshake
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new FramedConnectionException($"The TLS handshake with {EndPointText.Describe(endPoint)} failed: {rejection ?? ex.Message}", ex);
+            throw new FramedUnavailableException(FramedUnavailableReason.Unreachable, $"The TLS handshake with {EndPointText.Describe(endPoint)} failed: {rejection ?? ex.Message}", ex);
         }
         catch
         {

@@ -18,24 +18,44 @@ internal sealed record FakeRequest(FakeConnection Connection, ulong Id, byte Typ
 /// </summary>
 internal sealed class FakeFramedServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener;
+    private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentBag<FakeConnection> _connections = [];
-    private readonly Task _accepting;
+    private Task _accepting = Task.CompletedTask;
     private int _accepted;
+    private int _requests;
 
-    /// <summary>Listens on loopback, on <paramref name="port"/> or (0) any free port.</summary>
-    public FakeFramedServer(int port = 0)
+    /// <summary>
+    /// Binds to loopback, on <paramref name="port"/> or (0) any free port, and listens unless <paramref name="listen"/>
+    /// is false: then its port is held but refuses connections until <see cref="Listen"/>.
+    /// </summary>
+    public FakeFramedServer(int port = 0, bool listen = true)
     {
-        _listener = new TcpListener(IPAddress.Loopback, port);
-        _listener.Start();
-        _accepting = AcceptLoopAsync();
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        if (listen)
+        {
+            Listen();
+        }
     }
 
-    public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+    public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
     /// <summary>Connections accepted so far.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Requests read so far, on all connections.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Closes the listening socket, so that new connections are refused; those open stay.</summary>
+    public void StopListening() => _listener.Dispose();
+
+    /// <summary>Starts accepting connections.</summary>
+    public void Listen()
+    {
+        _listener.Listen();
+        _accepting = AcceptLoopAsync();
+    }
 
     /// <summary>Called for every request, on the connection's reading task; the default echoes it.</summary>
     public Action<FakeRequest> OnRequest { get; set; } = request => request.Connection.Respond(request.Id, request.Type, request.Data);
@@ -49,7 +69,7 @@ internal sealed class FakeFramedServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        _listener.Stop();
+        _listener.Dispose();
         foreach (var connection in _connections)
         {
             connection.Abort();
@@ -70,7 +90,7 @@ internal sealed class FakeFramedServer : IAsyncDisposable
     {
         while (!_stopping.IsCancellationRequested)
         {
-            var socket = await _listener.AcceptSocketAsync(_stopping.Token);
+            var socket = await _listener.AcceptAsync(_stopping.Token);
             Interlocked.Increment(ref _accepted);
             var connection = new FakeConnection(socket, this);
             _connections.Add(connection);
@@ -79,7 +99,11 @@ internal sealed class FakeFramedServer : IAsyncDisposable
         }
     }
 
-    internal void Dispatch(FakeRequest request) => OnRequest(request);
+    internal void Dispatch(FakeRequest request)
+    {
+        Interlocked.Increment(ref _requests);
+        OnRequest(request);
+    }
 }
 
 /// <summary>The fake server's side of one connection. Writes are serialized; each method sends one frame at once.</summary>
