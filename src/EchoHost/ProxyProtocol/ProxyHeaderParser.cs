@@ -145,7 +145,7 @@ internal static class ProxyHeaderParser
             }
         }
 
-        if (v4 && text.Count((byte)'.') != 3)
+        if (v4 && !IsDottedDecimal(text))
         {
             return false;
         }
@@ -163,6 +163,22 @@ internal static class ProxyHeaderParser
 
         address = parsed;
         return true;
+    }
+
+    /// <summary>Four decimal octets without leading zeros, which IPAddress would read as octal.</summary>
+    private static bool IsDottedDecimal(ReadOnlySpan<byte> text)
+    {
+        var octets = 0;
+        foreach (var octet in text.Split((byte)'.'))
+        {
+            var digits = text[octet];
+            if (++octets > 4 || digits.Length is 0 or > 3 || (digits[0] == '0' && digits.Length > 1))
+            {
+                return false;
+            }
+        }
+
+        return octets == 4;
     }
 
     /// <summary>0 to 65535 in decimal, without leading zeros.</summary>
