@@ -96,15 +96,17 @@ internal sealed record ProxyProtocolSettings(IReadOnlyList<IPNetwork> TrustedPro
     {
         var items = section.Value is { } value
             ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : section.GetChildren().Select(c => c.Value?.Trim()).Where(v => !string.IsNullOrEmpty(v)).ToArray();
+            : section.GetChildren().Select(c => c.Value?.Trim() ?? "").Where(v => v.Length > 0).ToArray();
         var networks = new List<IPNetwork>();
         foreach (var item in items)
         {
-            if (IPNetwork.TryParse(item, out var network))
+            // IPNetwork would quietly clear host bits (10.0.0.1/8): a range written so is more likely a mistake.
+            if (IPNetwork.TryParse(item, out var network) && IPAddress.TryParse(item.AsSpan(0, item.IndexOf('/', StringComparison.Ordinal)), out var written)
+                && written.Equals(network.BaseAddress))
             {
                 networks.Add(network);
             }
-            else if (!item!.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(item, out var single) && !item.Contains('%', StringComparison.Ordinal))
+            else if (!item.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(item, out var single) && !item.Contains('%', StringComparison.Ordinal))
             {
                 networks.Add(new IPNetwork(single, single.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
             }
