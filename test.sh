@@ -11,7 +11,8 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # the transport's, promtool and the prometheus server (prometheus) for the metrics', chromium for the load generator's
 # report, systemd-socket-activate and systemd-analyze (systemd) and plistutil (libplist-utils) for the service managers',
 # openssl for the TLS tests' certificates and their s_client, podman with runc and debootstrap for the container
-# image's (deploy/container/build-local-image.sh builds it and its base images).
+# image's (deploy/container/build-local-image.sh builds it and its base images), haproxy and nginx with its stream
+# module (libnginx-mod-stream) for the tests of several instances behind a load balancer speaking the PROXY protocol.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -23,6 +24,9 @@ command -v plistutil >/dev/null 2>&1 || missing+=(libplist-utils)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+[[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] || missing+=(libnginx-mod-stream)
 # The compiler and C headers the transport tests build their kqueue emulation with (kqueue_shim.c).
 if ! command -v gcc >/dev/null 2>&1; then
   missing+=(gcc libc6-dev)

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public static class EchoHostApplicationExtensions
         var settings = EchoHostSettings.Load(builder.Configuration);
         var services = builder.Services;
         services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
 
         if (settings.Transport.Kind == TransportKind.Native)
         {

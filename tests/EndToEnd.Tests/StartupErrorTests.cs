@@ -47,6 +47,7 @@ public class StartupErrorTests
     [InlineData("--EchoHost:Framed:MaxFrameBytes=10", "EchoHost:Framed:MaxFrameBytes is 10; it must be from 15 to 1073741824")]
     [InlineData("--EchoHost:Framed:HandlerTimeout=00:00:00", "EchoHost:Framed:HandlerTimeout is 00:00:00; it must be more than 00:00:00 and less than 24 days")]
     [InlineData("--EchoHost:Transport=Fastest", "EchoHost:Transport is 'Fastest'; expected Native, Sockets or Auto")]
+    [InlineData("--EchoHost:Endpoints:framed:ProxyProtocol=true", "Endpoint 'framed' (tcp://127.0.0.1:0): EchoHost:Endpoints:framed:ProxyProtocol is true but no proxy is trusted; set EchoHost:Endpoints:framed:TrustedProxies:0 to the proxy's address or range, e.g. 10.0.0.0/8")]
     public async Task Invalid_configuration_says_what_is_wrong_and_exits_with_2(string arg, string expected)
     {
         var (exitCode, error, output) = await RunToExitAsync(EchoHostProcess.StartOnLoopback("Sockets", arg));

@@ -80,7 +80,7 @@ internal sealed class EchoHostSettings
         {
             if (IsEnabled(name, endpoint))
             {
-                endpoints.Add(ParseEndpoint(name, endpoint, configuration.GetSection($"{EchoHostOptions.SectionName}:Endpoints:{name}:Tls")));
+                endpoints.Add(ParseEndpoint(name, endpoint, configuration.GetSection($"{EchoHostOptions.SectionName}:Endpoints:{name}")));
             }
         }
 
@@ -117,7 +117,7 @@ internal sealed class EchoHostSettings
         return enabled;
     }
 
-    private static EndpointDefinition ParseEndpoint(string name, EndpointOptions endpoint, IConfigurationSection tls)
+    private static EndpointDefinition ParseEndpoint(string name, EndpointOptions endpoint, IConfigurationSection section)
     {
         var url = endpoint.Url?.Trim();
         if (string.IsNullOrEmpty(url))
@@ -151,7 +151,11 @@ internal sealed class EchoHostSettings
         }
 
         var definition = new EndpointDefinition(name, url, scheme, address!, protocol);
-        return definition with { Tls = TlsSettings.Load(definition.Describe(), name, scheme, tls) };
+        return definition with
+        {
+            Tls = TlsSettings.Load(definition.Describe(), name, scheme, section.GetSection("Tls")),
+            ProxyProtocol = ProxyProtocolSettings.Load(definition.Describe(), name, address!, section),
+        };
     }
 
     private static bool TryParseProtocol(string text, out EndpointProtocol protocol)

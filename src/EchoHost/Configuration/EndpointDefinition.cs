@@ -59,6 +59,9 @@ internal sealed record EndpointDefinition(string Name, string Url, UrlScheme Sch
     /// <summary>The certificate and options of a <c>tls://</c> or <c>https://</c> endpoint; null for the others.</summary>
     public TlsSettings? Tls { get; init; }
 
+    /// <summary>The trusted proxies and header deadline of an endpoint behind a PROXY protocol proxy; null when it is off.</summary>
+    public ProxyProtocolSettings? ProxyProtocol { get; init; }
+
     /// <summary>The prefix of every message about this endpoint, e.g. <c>Endpoint 'echo' (tcp://0.0.0.0:1512)</c>.</summary>
     public string Describe() => $"Endpoint '{Name}' ({Url})";
 

@@ -110,6 +110,9 @@ internal sealed class ConnectionLimiter
         return true;
     }
 
+    /// <summary>Counts a connection refused before the limits saw it (<see cref="RejectReason.ProxyProtocol"/>).</summary>
+    public void CountRejected(RejectReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
+
     /// <summary>The watch of a connection admitted under <paramref name="address"/>, over the input its protocol reads.</summary>
     public ConnectionWatch Watch(ConnectionContext connection, AddressEntry? address) =>
         new(Limits, _requestRate, address, connection.ConnectionId, connection.Transport.Input);

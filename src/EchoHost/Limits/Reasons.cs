@@ -9,6 +9,9 @@ internal enum RejectReason
     AddressMaxConnections,
     AddressRate,
     AddressTableFull,
+
+    /// <summary>A missing, malformed, slow or untrusted PROXY protocol header (an endpoint behind a proxy).</summary>
+    ProxyProtocol,
 }
 
 /// <summary>Why the sweep ended a connection; the label values of <c>echohost.connections.timed_out</c> follow the order.</summary>
@@ -22,7 +25,7 @@ internal enum ConnectionTimeout
 internal static class LimitNames
 {
     public static readonly string[] RejectReasons =
-        ["max_connections", "endpoint_max_connections", "address_max_connections", "address_rate", "address_table_full"];
+        ["max_connections", "endpoint_max_connections", "address_max_connections", "address_rate", "address_table_full", "proxy_protocol"];
 
     public static readonly string[] Timeouts = ["idle_timeout", "frame_timeout"];
 }

@@ -2,6 +2,7 @@ using EchoHost.Configuration;
 using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
+using EchoHost.ProxyProtocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,10 +22,12 @@ internal static class ProtocolBindings
         ArgumentNullException.ThrowIfNull(listenOptions);
         ArgumentNullException.ThrowIfNull(endpoint);
         var services = listenOptions.ApplicationServices;
-        var tracker = new ConnectionTracker(
-            services.GetRequiredService<ServiceMetrics>().For(endpoint),
-            services.GetRequiredService<ConnectionLimits>().For(endpoint),
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(ConnectionsCategory));
+        var limiter = services.GetRequiredService<ConnectionLimits>().For(endpoint);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(ConnectionsCategory);
+        var tracker = new ConnectionTracker(services.GetRequiredService<ServiceMetrics>().For(endpoint), limiter, logger);
+
+        // The PROXY protocol, when the endpoint has it, comes first: everything after sees the client's address.
+        ProxyProtocolAdmission.Use(listenOptions, endpoint, limiter, logger);
 
         // TLS, when the endpoint has it, comes right before what serves the protocol.
         EndpointTls.Use(listenOptions, endpoint, tracker);

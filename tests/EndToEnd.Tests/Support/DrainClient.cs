@@ -22,6 +22,12 @@ internal static class DrainClient
     public static async Task<DrainOutcome> RunAsync(EndPoint endPoint, ulong stopAfter, Action stop)
     {
         using var socket = await Loopback.ConnectAsync(endPoint);
+        return await RunAsync(socket, stopAfter, stop);
+    }
+
+    /// <summary>As <see cref="RunAsync(EndPoint, ulong, Action)"/>, on a connection already open (through a proxy).</summary>
+    public static async Task<DrainOutcome> RunAsync(Socket socket, ulong stopAfter, Action stop)
+    {
         var goAwaySeen = new TaskCompletionSource();
         var sending = Task.Run(async () =>
         {
@@ -34,7 +40,15 @@ internal static class DrainClient
                     FrameWriter.WriteMessage(batch, FrameKind.Request, i, MessageTypes.Echo, Data(i), []);
                 }
 
-                await Loopback.SendAllAsync(socket, batch.WrittenMemory);
+                try
+                {
+                    await Loopback.SendAllAsync(socket, batch.WrittenMemory);
+                }
+                catch (SocketException) when (goAwaySeen.Task.IsCompleted)
+                {
+                    // Through a proxy, the connection may close while a batch sent after GoAway is on its way.
+                    break;
+                }
             }
         });
 

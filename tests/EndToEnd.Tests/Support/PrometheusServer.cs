@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace EchoHost.EndToEnd.Tests.Support;
 
 /// <summary>
-/// A real Prometheus server (Debian package prometheus) scraping one target every second, with its own
+/// A real Prometheus server (Debian package prometheus) scraping one target every second (or as its configuration says), with its own
 /// configuration and storage in a temporary folder and its HTTP API on a free loopback port. Disposing kills it and
 /// removes the folder.
 /// </summary>
@@ -38,21 +38,24 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    public static PrometheusServer Start(EndPoint target, string job)
+    public static PrometheusServer Start(EndPoint target, string job) => Start($"""
+        global:
+          scrape_interval: 1s
+          scrape_timeout: 1s
+          evaluation_interval: 1s
+        scrape_configs:
+          - job_name: {job}
+            static_configs:
+              - targets: ['{target}']
+        """);
+
+    /// <summary>Starts a server on the configuration <paramref name="yaml"/> (prometheus.yml).</summary>
+    public static PrometheusServer Start(string yaml)
     {
         var binary = PrometheusTools.Find("prometheus");
         var directory = Directory.CreateTempSubdirectory("echohost-prometheus-").FullName;
         var config = Path.Combine(directory, "prometheus.yml");
-        File.WriteAllText(config, $"""
-            global:
-              scrape_interval: 1s
-              scrape_timeout: 1s
-              evaluation_interval: 1s
-            scrape_configs:
-              - job_name: {job}
-                static_configs:
-                  - targets: ['{target}']
-            """);
+        File.WriteAllText(config, yaml);
 
         var port = FreeLoopbackPort();
         var startInfo = new ProcessStartInfo(binary)
@@ -173,7 +176,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
