@@ -1,0 +1,770 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Tasks.Sources;
+
+namespace EchoHost.Transport.Native.Internal;
+
+/// <summary>
+/// One direction of a connection's bytes: a pipe for one reader and one writer on different threads, with the
+/// contract of <see cref="Pipe"/> (examined positions, back-pressure at <see cref="PipeOptions.PauseWriterThreshold"/>
+/// resuming under <see cref="PipeOptions.ResumeWriterThreshold"/>, cancellation, completion with an error that the
+/// other side sees, continuations on each side's scheduler) at a fraction of its size: it keeps segments only while
+/// data is in flight (<see cref="PipeSegment"/>, pooled process-wide), completes both sides' waits itself, as
+/// <see cref="IValueTaskSource{TResult}"/>, and queues thread-pool continuations as itself, so no operation allocates.
+/// </summary>
+/// <remarks>
+/// The pipe is its reader; its writer is <see cref="Writer"/>, a view made when asked for. The transport calls the
+/// side it owns directly (the loop writes the input and reads the output), so a connection has one object per direction
+/// plus the output's writer view. An input pipe can carry the transport's <see cref="ReadBudget"/>: its bytes count
+/// from their flush to their consumption, and <see cref="WaitForBudget"/> holds the writer while the budget is spent
+/// and the reader is behind. State changes happen under a lock on the pipe; continuations run after it is released.
+/// </remarks>
+internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>, IValueTaskSource<FlushResult>, IThreadPoolWorkItem
+{
+    [Flags]
+    private enum State
+    {
+        ReaderCompleted = 1 << 0,
+        WriterCompleted = 1 << 1,
+
+        // The reader examined all that was committed: its next read waits for more.
+        ExaminedAll = 1 << 2,
+        ReadCancelRequested = 1 << 3,
+        FlushCancelRequested = 1 << 4,
+        ReadPending = 1 << 5,
+        FlushPending = 1 << 6,
+
+        // The pending flush is the writer's wait for the read budget, not back-pressure.
+        FlushForBudget = 1 << 7,
+        ReadCanceledByToken = 1 << 8,
+        FlushCanceledByToken = 1 << 9,
+
+        // The writer holds memory from GetMemory: its segment must stay.
+        WritingActive = 1 << 10,
+    }
+
+    // Which side's continuation a completion runs, and which ones are queued on the thread pool.
+    private const int ReaderSide = 1;
+    private const int WriterSide = 2;
+
+    private static readonly Action<object?> s_runReaderContinuation = static state => ((ConnectionPipe)state!).RunContinuation(ReaderSide);
+    private static readonly Action<object?> s_runWriterContinuation = static state => ((ConnectionPipe)state!).RunContinuation(WriterSide);
+    private static readonly Action<object?> s_cancelRead = static state => ((ConnectionPipe)state!).CancelReadByToken();
+    private static readonly Action<object?> s_cancelFlush = static state => ((ConnectionPipe)state!).CancelFlushByToken();
+
+    private readonly PipeOptions _options;
+    private readonly ReadBudget? _budget;
+    private State _state;
+    private int _queuedOnThreadPool;
+
+    // The data runs from (_readHead, _readHeadIndex) to the committed end (_readTail, _readTailIndex); what the writer
+    // has not flushed follows, up to _writingHead. All null when the pipe holds nothing.
+    private PipeSegment? _readHead;
+    private int _readHeadIndex;
+    private PipeSegment? _readTail;
+    private int _readTailIndex;
+    private PipeSegment? _writingHead;
+    private long _unconsumed;
+    private long _unflushed;
+
+    private Action<object?>? _readerContinuation;
+    private object? _readerContinuationState;
+    private Action<object?>? _writerContinuation;
+    private object? _writerContinuationState;
+    private short _readToken;
+    private short _flushToken;
+    private CancellationTokenRegistration _readRegistration;
+    private CancellationTokenRegistration _flushRegistration;
+
+    // What each side completed with, which the other side's operations throw.
+    private Exception? _readerError;
+    private Exception? _writerError;
+
+    private PipeWriter? _writer;
+
+    /// <param name="options">Pool, schedulers and thresholds; the other options of <see cref="Pipe"/> do not apply.</param>
+    /// <param name="budget">The transport's cap on buffered bytes, for an input pipe; null for none.</param>
+    public ConnectionPipe(PipeOptions options, ReadBudget? budget = null)
+    {
+        _options = options;
+        _budget = budget;
+    }
+
+    /// <summary>The writing side as a <see cref="PipeWriter"/>.</summary>
+    public PipeWriter Writer => _writer ??= new PipeWriterView(this);
+
+    /// <summary>Bytes written and not yet flushed. Writer side.</summary>
+    public long UnflushedBytes => _unflushed;
+
+    private bool IsReadable
+        => (_state & (State.WriterCompleted | State.ReadCancelRequested)) != 0 || (_unconsumed > 0 && (_state & State.ExaminedAll) == 0);
+
+    // ---- Reading ----
+
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ReadResult>(cancellationToken);
+        }
+
+        lock (this)
+        {
+            ThrowIfReaderCompleted();
+            if ((_state & State.ReadPending) != 0)
+            {
+                throw new InvalidOperationException("A read is already pending.");
+            }
+
+            if (IsReadable)
+            {
+                return new ValueTask<ReadResult>(TakeReadResult());
+            }
+
+            _state |= State.ReadPending;
+            _readToken++;
+            if (cancellationToken.CanBeCanceled)
+            {
+                _readRegistration = cancellationToken.UnsafeRegister(s_cancelRead, this);
+            }
+
+            return new ValueTask<ReadResult>(this, _readToken);
+        }
+    }
+
+    public override bool TryRead(out ReadResult result)
+    {
+        lock (this)
+        {
+            ThrowIfReaderCompleted();
+            if (_unconsumed > 0 || IsReadable)
+            {
+                result = TakeReadResult();
+                return true;
+            }
+        }
+
+        result = default;
+        return false;
+    }
+
+    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            ThrowIfReaderCompleted();
+            var consumedSegment = (PipeSegment?)consumed.GetObject();
+            long consumedBytes = 0;
+            if (consumedSegment is not null && _readHead is not null)
+            {
+                consumedBytes = consumedSegment.RunningIndex + consumed.GetInteger() - (_readHead.RunningIndex + _readHeadIndex);
+            }
+
+            if (consumedBytes < 0 || consumedBytes > _unconsumed)
+            {
+                throw new ArgumentOutOfRangeException(nameof(consumed), "The position is not within the buffer of the last read.");
+            }
+
+            // Everything is examined when the position reaches the committed end, which a flush may have moved since
+            // the read: then there is more to read at once.
+            bool examinedAll = examined.GetObject() is not PipeSegment examinedSegment || _readTail is null
+                || examinedSegment.RunningIndex + examined.GetInteger() >= _readTail.RunningIndex + _readTailIndex;
+            _state = examinedAll ? _state | State.ExaminedAll : _state & ~State.ExaminedAll;
+
+            if (consumedSegment is not null)
+            {
+                Consume(consumedSegment, consumed.GetInteger(), consumedBytes);
+            }
+
+            if ((_state & State.FlushPending) != 0)
+            {
+                bool resume = (_state & State.FlushForBudget) != 0
+                    ? _budget!.IsUnderLowWater || examinedAll
+                    : _unconsumed < _options.ResumeWriterThreshold;
+                if (resume)
+                {
+                    CompleteFlush(ref dispatch);
+                }
+            }
+        }
+
+        Dispatch(dispatch);
+    }
+
+    public override void CancelPendingRead()
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            _state |= State.ReadCancelRequested;
+            CompleteRead(ref dispatch);
+        }
+
+        Dispatch(dispatch);
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            if ((_state & State.ReaderCompleted) != 0)
+            {
+                return;
+            }
+
+            _state |= State.ReaderCompleted;
+            _readerError = exception;
+
+            // Nothing will consume what is committed, nor what comes: it goes back now (DropCommitted on each flush).
+            DropCommitted();
+            CompleteFlush(ref dispatch);
+        }
+
+        Dispatch(dispatch);
+    }
+
+    // ---- Writing ----
+
+    /// <summary>Memory to write into, at least <paramref name="sizeHint"/> bytes (a block, or an array when larger). Writer side.</summary>
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        lock (this)
+        {
+            if ((_state & State.WriterCompleted) != 0)
+            {
+                throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+            }
+
+            _state |= State.WritingActive;
+            PipeSegment? head = _writingHead;
+            if (head is null)
+            {
+                head = PipeSegment.Rent(_options.Pool, sizeHint, runningIndex: 0);
+                _readHead = _readTail = _writingHead = head;
+                _readHeadIndex = _readTailIndex = 0;
+            }
+            else if (head.Writable.Length == 0 || head.Writable.Length < sizeHint)
+            {
+                PipeSegment next = PipeSegment.Rent(_options.Pool, sizeHint, head.RunningIndex + head.End);
+                head.Append(next);
+                _writingHead = head = next;
+            }
+
+            return head.Writable;
+        }
+    }
+
+    /// <summary>The writer wrote <paramref name="bytes"/> into the memory of <see cref="GetMemory"/>. Writer side.</summary>
+    public void Advance(int bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        if ((_state & State.WritingActive) == 0 || _writingHead is not { } head)
+        {
+            throw new InvalidOperationException("Advance needs memory from GetMemory first.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, head.Writable.Length);
+        head.Advance(bytes);
+        _unflushed += bytes;
+    }
+
+    /// <summary>
+    /// Makes what was written visible to the reader. Completes at once unless the reader is behind by
+    /// <see cref="PipeOptions.PauseWriterThreshold"/> or more: then when it has consumed down to the resume threshold. Writer side.
+    /// </summary>
+    public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<FlushResult>(cancellationToken);
+        }
+
+        int dispatch = 0;
+        ValueTask<FlushResult> flush;
+        Exception? error = null;
+        lock (this)
+        {
+            if ((_state & State.WriterCompleted) != 0)
+            {
+                throw new InvalidOperationException("Writing is not allowed after the writer was completed.");
+            }
+
+            Commit(ref dispatch);
+            long pause = _options.PauseWriterThreshold;
+            if ((_state & (State.FlushCancelRequested | State.ReaderCompleted)) != 0 || pause <= 0 || _unconsumed < pause)
+            {
+                flush = new ValueTask<FlushResult>(TakeFlushResult(out error));
+            }
+            else
+            {
+                flush = BeginFlushWait(cancellationToken);
+            }
+        }
+
+        // The reader runs before an error of its own completion reaches the writer.
+        Dispatch(dispatch);
+        if (error is not null)
+        {
+            throw error;
+        }
+
+        return flush;
+    }
+
+    /// <summary>
+    /// Waits, when the transport's read budget is spent, until this pipe's reader has caught up: it consumed enough for
+    /// the total to fall under half the budget, or it examined everything (then it needs more bytes to go on, and
+    /// holding them back could never end). Completes at once otherwise. Writer side, before taking memory.
+    /// </summary>
+    public ValueTask<FlushResult> WaitForBudget()
+    {
+        if (_budget is null || !_budget.IsExhausted)
+        {
+            return default;
+        }
+
+        lock (this)
+        {
+            if ((_state & (State.ReaderCompleted | State.ExaminedAll | State.FlushCancelRequested)) != 0 || _unconsumed == 0)
+            {
+                return default;
+            }
+
+            _state |= State.FlushForBudget;
+            return BeginFlushWait(default);
+        }
+    }
+
+    /// <summary>Makes the writer's pending or next flush complete with <see cref="FlushResult.IsCanceled"/>. Writer side or any thread.</summary>
+    public void CancelPendingFlush()
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            _state |= State.FlushCancelRequested;
+            CompleteFlush(ref dispatch);
+        }
+
+        Dispatch(dispatch);
+    }
+
+    /// <summary>Ends the writing side: what was written is flushed, and the reader sees the end, or <paramref name="exception"/>.</summary>
+    public void CompleteWriter(Exception? exception = null)
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            if ((_state & State.WriterCompleted) != 0)
+            {
+                return;
+            }
+
+            Commit(ref dispatch);
+            _state |= State.WriterCompleted;
+            _writerError = exception;
+            CompleteRead(ref dispatch);
+            if ((_state & State.ReaderCompleted) != 0)
+            {
+                DropCommitted();
+            }
+        }
+
+        Dispatch(dispatch);
+    }
+
+    // ---- Completion of the two sides' operations ----
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token)
+    {
+        // Read without the lock: a stale Pending only sends the caller to OnCompleted, which looks again under it.
+        State state = _state;
+        return (state & State.ReadPending) != 0 ? ValueTaskSourceStatus.Pending
+            : (state & State.ReadCanceledByToken) != 0 ? ValueTaskSourceStatus.Canceled
+            : (state & State.WriterCompleted) != 0 && _writerError is not null ? ValueTaskSourceStatus.Faulted
+            : ValueTaskSourceStatus.Succeeded;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<FlushResult>.GetStatus(short token)
+    {
+        State state = _state;
+        return (state & State.FlushPending) != 0 ? ValueTaskSourceStatus.Pending
+            : (state & State.FlushCanceledByToken) != 0 ? ValueTaskSourceStatus.Canceled
+            : (state & State.ReaderCompleted) != 0 && _readerError is not null ? ValueTaskSourceStatus.Faulted
+            : ValueTaskSourceStatus.Succeeded;
+    }
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => OnCompleted(ReaderSide, continuation, state, flags);
+
+    void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => OnCompleted(WriterSide, continuation, state, flags);
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token)
+    {
+        lock (this)
+        {
+            if (token != _readToken || (_state & State.ReadPending) != 0)
+            {
+                throw new InvalidOperationException("The read is not complete, or its result was already taken.");
+            }
+
+            CancellationToken cancellationToken = _readRegistration.Token;
+            _readRegistration.Unregister();
+            _readRegistration = default;
+            if ((_state & State.ReadCanceledByToken) != 0)
+            {
+                _state &= ~State.ReadCanceledByToken;
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            return TakeReadResult();
+        }
+    }
+
+    FlushResult IValueTaskSource<FlushResult>.GetResult(short token)
+    {
+        FlushResult result;
+        Exception? error;
+        lock (this)
+        {
+            if (token != _flushToken || (_state & State.FlushPending) != 0)
+            {
+                throw new InvalidOperationException("The flush is not complete, or its result was already taken.");
+            }
+
+            CancellationToken cancellationToken = _flushRegistration.Token;
+            _flushRegistration.Unregister();
+            _flushRegistration = default;
+            if ((_state & State.FlushCanceledByToken) != 0)
+            {
+                _state &= ~State.FlushCanceledByToken;
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            result = TakeFlushResult(out error);
+        }
+
+        return error is null ? result : throw error;
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        int queued = Interlocked.Exchange(ref _queuedOnThreadPool, 0);
+        if ((queued & ReaderSide) != 0)
+        {
+            RunContinuation(ReaderSide);
+        }
+
+        if ((queued & WriterSide) != 0)
+        {
+            RunContinuation(WriterSide);
+        }
+    }
+
+    private void OnCompleted(int side, Action<object?> continuation, object? state, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 && ExecutionContext.Capture() is { } context)
+        {
+            // Only a caller that does not flow the context itself asks for this (await does), so the wrapper is rare.
+            (continuation, state) = ContextContinuation.Wrap(continuation, state, context);
+        }
+
+        bool completed;
+        lock (this)
+        {
+            if (side == ReaderSide)
+            {
+                _readerContinuation = continuation;
+                _readerContinuationState = state;
+                completed = (_state & State.ReadPending) == 0;
+            }
+            else
+            {
+                _writerContinuation = continuation;
+                _writerContinuationState = state;
+                completed = (_state & State.FlushPending) == 0;
+            }
+        }
+
+        if (completed)
+        {
+            Dispatch(side);
+        }
+    }
+
+    /// <summary>Runs the continuations of the completed <paramref name="sides"/>, each on its side's scheduler.</summary>
+    private void Dispatch(int sides)
+    {
+        if ((sides & ReaderSide) != 0)
+        {
+            Schedule(ReaderSide, _options.ReaderScheduler);
+        }
+
+        if ((sides & WriterSide) != 0)
+        {
+            Schedule(WriterSide, _options.WriterScheduler);
+        }
+    }
+
+    private void Schedule(int side, PipeScheduler scheduler)
+    {
+        if (scheduler == PipeScheduler.Inline)
+        {
+            RunContinuation(side);
+        }
+        else if (scheduler == PipeScheduler.ThreadPool)
+        {
+            // The pipe is its own work item: the pool's queueing of a delegate would allocate per call.
+            Interlocked.Or(ref _queuedOnThreadPool, side);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+        else
+        {
+            scheduler.Schedule(side == ReaderSide ? s_runReaderContinuation : s_runWriterContinuation, this);
+        }
+    }
+
+    private void RunContinuation(int side)
+    {
+        Action<object?>? continuation;
+        object? state;
+        lock (this)
+        {
+            if (side == ReaderSide)
+            {
+                (continuation, state) = (_readerContinuation, _readerContinuationState);
+                (_readerContinuation, _readerContinuationState) = (null, null);
+            }
+            else
+            {
+                (continuation, state) = (_writerContinuation, _writerContinuationState);
+                (_writerContinuation, _writerContinuationState) = (null, null);
+            }
+        }
+
+        continuation?.Invoke(state);
+    }
+
+    private void CancelReadByToken()
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            // A registration that fired late belongs to a read that already completed, unless this one shares its token.
+            if ((_state & State.ReadPending) != 0 && _readRegistration.Token.IsCancellationRequested)
+            {
+                _state |= State.ReadCanceledByToken;
+                CompleteRead(ref dispatch);
+            }
+        }
+
+        Dispatch(dispatch);
+    }
+
+    private void CancelFlushByToken()
+    {
+        int dispatch = 0;
+        lock (this)
+        {
+            if ((_state & State.FlushPending) != 0 && _flushRegistration.Token.IsCancellationRequested)
+            {
+                _state |= State.FlushCanceledByToken;
+                CompleteFlush(ref dispatch);
+            }
+        }
+
+        Dispatch(dispatch);
+    }
+
+    // ---- Under the lock ----
+
+    private void ThrowIfReaderCompleted()
+    {
+        if ((_state & State.ReaderCompleted) != 0)
+        {
+            throw new InvalidOperationException("Reading is not allowed after the reader was completed.");
+        }
+    }
+
+    private ReadResult TakeReadResult()
+    {
+        bool canceled = (_state & State.ReadCancelRequested) != 0;
+        _state &= ~State.ReadCancelRequested;
+        bool completed = (_state & State.WriterCompleted) != 0;
+        if (completed && _writerError is { } error)
+        {
+            throw error;
+        }
+
+        ReadOnlySequence<byte> buffer = _readHead is null ? default : new ReadOnlySequence<byte>(_readHead, _readHeadIndex, _readTail!, _readTailIndex);
+        return new ReadResult(buffer, canceled, completed);
+    }
+
+    private FlushResult TakeFlushResult(out Exception? error)
+    {
+        bool canceled = (_state & State.FlushCancelRequested) != 0;
+        _state &= ~State.FlushCancelRequested;
+        bool completed = (_state & State.ReaderCompleted) != 0;
+        error = completed ? _readerError : null;
+        return new FlushResult(canceled, completed);
+    }
+
+    private ValueTask<FlushResult> BeginFlushWait(CancellationToken cancellationToken)
+    {
+        _state |= State.FlushPending;
+        _flushToken++;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _flushRegistration = cancellationToken.UnsafeRegister(s_cancelFlush, this);
+        }
+
+        return new ValueTask<FlushResult>(this, _flushToken);
+    }
+
+    private void CompleteRead(ref int dispatch)
+    {
+        if ((_state & State.ReadPending) != 0)
+        {
+            _state &= ~State.ReadPending;
+            dispatch |= _readerContinuation is null ? 0 : ReaderSide;
+        }
+    }
+
+    private void CompleteFlush(ref int dispatch)
+    {
+        if ((_state & State.FlushPending) != 0)
+        {
+            _state &= ~(State.FlushPending | State.FlushForBudget);
+            dispatch |= _writerContinuation is null ? 0 : WriterSide;
+        }
+    }
+
+    /// <summary>Makes what the writer wrote visible to the reader, and wakes it when there is something new.</summary>
+    private void Commit(ref int dispatch)
+    {
+        _state &= ~State.WritingActive;
+        if (_unflushed == 0)
+        {
+            return;
+        }
+
+        for (PipeSegment? segment = _readTail; segment is not null; segment = segment.Next)
+        {
+            segment.Commit();
+        }
+
+        _readTail = _writingHead;
+        _readTailIndex = _writingHead!.End;
+        _unconsumed += _unflushed;
+        _budget?.Add(_unflushed);
+        _unflushed = 0;
+        _state &= ~State.ExaminedAll;
+        if ((_state & State.ReaderCompleted) != 0)
+        {
+            DropCommitted();
+        }
+        else
+        {
+            CompleteRead(ref dispatch);
+        }
+    }
+
+    private void DropCommitted()
+    {
+        if (_readTail is not null)
+        {
+            Consume(_readTail, _readTailIndex, _unconsumed);
+        }
+    }
+
+    /// <summary>The reader is done with <paramref name="bytes"/>, up to (<paramref name="segment"/>, <paramref name="index"/>): their segments go back.</summary>
+    private void Consume(PipeSegment segment, int index, long bytes)
+    {
+        _unconsumed -= bytes;
+        if (bytes > 0)
+        {
+            _budget?.Release(bytes);
+        }
+
+        if (_unconsumed == 0 && _unflushed == 0 && (_state & State.WritingActive) == 0)
+        {
+            // Empty and the writer holds nothing: the pipe keeps no segment while idle.
+            ReturnSegments(_readHead, until: null);
+            _readHead = _readTail = _writingHead = null;
+            _readHeadIndex = _readTailIndex = 0;
+            return;
+        }
+
+        // A segment the writer has left, consumed to its end: the data starts at the next one.
+        if (segment != _writingHead && index == segment.End)
+        {
+            PipeSegment next = segment.Next!;
+            if (_readTail == segment)
+            {
+                _readTail = next;
+                _readTailIndex = 0;
+            }
+
+            segment = next;
+            index = 0;
+        }
+
+        ReturnSegments(_readHead, until: segment);
+        _readHead = segment;
+        _readHeadIndex = index;
+    }
+
+    private static void ReturnSegments(PipeSegment? from, PipeSegment? until)
+    {
+        while (from is not null && from != until)
+        {
+            PipeSegment? next = from.Next;
+            from.Return();
+            from = next;
+        }
+    }
+
+    /// <summary>The writing side as the application sees it.</summary>
+    private sealed class PipeWriterView(ConnectionPipe pipe) : PipeWriter
+    {
+        public override bool CanGetUnflushedBytes => true;
+
+        public override long UnflushedBytes => pipe.UnflushedBytes;
+
+        public override void Advance(int bytes) => pipe.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => pipe.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => pipe.GetMemory(sizeHint).Span;
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => pipe.FlushAsync(cancellationToken);
+
+        public override void CancelPendingFlush() => pipe.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => pipe.CompleteWriter(exception);
+    }
+
+    /// <summary>A continuation that must run in the execution context of whoever registered it.</summary>
+    private sealed class ContextContinuation(Action<object?> continuation, object? state, ExecutionContext context)
+    {
+        private static readonly Action<object?> s_run = static item => ((ContextContinuation)item!).Run();
+        private static readonly ContextCallback s_invoke = static item => ((ContextContinuation)item!).Invoke();
+
+        public static (Action<object?>, object?) Wrap(Action<object?> continuation, object? state, ExecutionContext context)
+            => (s_run, new ContextContinuation(continuation, state, context));
+
+        private void Run() => ExecutionContext.Run(context, s_invoke, this);
+
+        private void Invoke() => continuation(state);
+    }
+}
