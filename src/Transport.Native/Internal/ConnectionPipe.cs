@@ -76,9 +76,9 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
     private CancellationTokenRegistration _readRegistration;
     private CancellationTokenRegistration _flushRegistration;
 
-    // What each side completed with, which the other side's operations throw.
-    private Exception? _readerError;
-    private Exception? _writerError;
+    // What the side that completed first completed with, which the other side's operations throw. One field is
+    // enough: a side that has completed does no more operations, so the second side's error has nobody to reach.
+    private Exception? _completionError;
 
     private PipeWriter? _writer;
 
@@ -216,8 +216,8 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
                 return;
             }
 
+            _completionError = (_state & State.WriterCompleted) == 0 ? exception : _completionError;
             _state |= State.ReaderCompleted;
-            _readerError = exception;
 
             // Nothing will consume what is committed, nor what comes: it goes back now (DropCommitted on each flush).
             DropCommitted();
@@ -321,6 +321,19 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         return flush;
     }
 
+    /// <summary>The writer gives back the memory of <see cref="GetMemory"/> without writing into it. Writer side.</summary>
+    public void ReturnUnusedMemory()
+    {
+        lock (this)
+        {
+            if (_unflushed == 0)
+            {
+                _state &= ~State.WritingActive;
+                ReleaseIfEmpty();
+            }
+        }
+    }
+
     /// <summary>
     /// Waits, when the transport's read budget is spent, until this pipe's reader has caught up: it consumed enough for
     /// the total to fall under half the budget, or it examined everything (then it needs more bytes to go on, and
@@ -370,8 +383,8 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
             }
 
             Commit(ref dispatch);
+            _completionError = (_state & State.ReaderCompleted) == 0 ? exception : _completionError;
             _state |= State.WriterCompleted;
-            _writerError = exception;
             CompleteRead(ref dispatch);
             if ((_state & State.ReaderCompleted) != 0)
             {
@@ -382,6 +395,24 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         Dispatch(dispatch);
     }
 
+    // ---- Waiting without a ValueTask: the transport's own side ----
+
+    /// <summary>
+    /// Runs <paramref name="continuation"/> with <paramref name="state"/> on the reader's scheduler once the read that
+    /// <see cref="ReadAsync"/> left pending completes; <see cref="GetPendingReadResult"/> then has its result. Lets the
+    /// transport wait with a static delegate instead of a delegate and a stored ValueTask per connection.
+    /// </summary>
+    public void OnReadCompleted(Action<object?> continuation, object state) => OnCompleted(ReaderSide, continuation, state, default);
+
+    /// <summary>The result of the read that <see cref="OnReadCompleted"/> waited for.</summary>
+    public ReadResult GetPendingReadResult() => ((IValueTaskSource<ReadResult>)this).GetResult(_readToken);
+
+    /// <summary>As <see cref="OnReadCompleted"/>, for a pending <see cref="FlushAsync"/> or <see cref="WaitForBudget"/>.</summary>
+    public void OnFlushCompleted(Action<object?> continuation, object state) => OnCompleted(WriterSide, continuation, state, default);
+
+    /// <summary>The result of the flush that <see cref="OnFlushCompleted"/> waited for.</summary>
+    public FlushResult GetPendingFlushResult() => ((IValueTaskSource<FlushResult>)this).GetResult(_flushToken);
+
     // ---- Completion of the two sides' operations ----
 
     ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token)
@@ -390,7 +421,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         State state = _state;
         return (state & State.ReadPending) != 0 ? ValueTaskSourceStatus.Pending
             : (state & State.ReadCanceledByToken) != 0 ? ValueTaskSourceStatus.Canceled
-            : (state & State.WriterCompleted) != 0 && _writerError is not null ? ValueTaskSourceStatus.Faulted
+            : (state & State.WriterCompleted) != 0 && _completionError is not null ? ValueTaskSourceStatus.Faulted
             : ValueTaskSourceStatus.Succeeded;
     }
 
@@ -399,7 +430,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         State state = _state;
         return (state & State.FlushPending) != 0 ? ValueTaskSourceStatus.Pending
             : (state & State.FlushCanceledByToken) != 0 ? ValueTaskSourceStatus.Canceled
-            : (state & State.ReaderCompleted) != 0 && _readerError is not null ? ValueTaskSourceStatus.Faulted
+            : (state & State.ReaderCompleted) != 0 && _completionError is not null ? ValueTaskSourceStatus.Faulted
             : ValueTaskSourceStatus.Succeeded;
     }
 
@@ -601,7 +632,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         bool canceled = (_state & State.ReadCancelRequested) != 0;
         _state &= ~State.ReadCancelRequested;
         bool completed = (_state & State.WriterCompleted) != 0;
-        if (completed && _writerError is { } error)
+        if (completed && _completionError is { } error)
         {
             throw error;
         }
@@ -615,7 +646,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         bool canceled = (_state & State.FlushCancelRequested) != 0;
         _state &= ~State.FlushCancelRequested;
         bool completed = (_state & State.ReaderCompleted) != 0;
-        error = completed ? _readerError : null;
+        error = completed ? _completionError : null;
         return new FlushResult(canceled, completed);
     }
 
@@ -655,6 +686,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         _state &= ~State.WritingActive;
         if (_unflushed == 0)
         {
+            ReleaseIfEmpty();
             return;
         }
 
@@ -696,12 +728,8 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
             _budget?.Release(bytes);
         }
 
-        if (_unconsumed == 0 && _unflushed == 0 && (_state & State.WritingActive) == 0)
+        if (ReleaseIfEmpty())
         {
-            // Empty and the writer holds nothing: the pipe keeps no segment while idle.
-            ReturnSegments(_readHead, until: null);
-            _readHead = _readTail = _writingHead = null;
-            _readHeadIndex = _readTailIndex = 0;
             return;
         }
 
@@ -722,6 +750,20 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         ReturnSegments(_readHead, until: segment);
         _readHead = segment;
         _readHeadIndex = index;
+    }
+
+    /// <summary>Gives back every segment when the pipe is empty and the writer holds none: an idle pipe keeps nothing.</summary>
+    private bool ReleaseIfEmpty()
+    {
+        if (_unconsumed != 0 || _unflushed != 0 || (_state & State.WritingActive) != 0)
+        {
+            return false;
+        }
+
+        ReturnSegments(_readHead, until: null);
+        _readHead = _readTail = _writingHead = null;
+        _readHeadIndex = _readTailIndex = 0;
+        return true;
     }
 
     private static void ReturnSegments(PipeSegment? from, PipeSegment? until)
