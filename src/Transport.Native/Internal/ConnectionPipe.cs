@@ -73,8 +73,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
     private object? _writerContinuationState;
     private short _readToken;
     private short _flushToken;
-    private CancellationTokenRegistration _readRegistration;
-    private CancellationTokenRegistration _flushRegistration;
+    private Registrations? _registrations;
 
     // What the side that completed first completed with, which the other side's operations throw. One field is
     // enough: a side that has completed does no more operations, so the second side's error has nobody to reach.
@@ -125,7 +124,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
             _readToken++;
             if (cancellationToken.CanBeCanceled)
             {
-                _readRegistration = cancellationToken.UnsafeRegister(s_cancelRead, this);
+                (_registrations ??= new()).Read = cancellationToken.UnsafeRegister(s_cancelRead, this);
             }
 
             return new ValueTask<ReadResult>(this, _readToken);
@@ -449,9 +448,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
                 throw new InvalidOperationException("The read is not complete, or its result was already taken.");
             }
 
-            CancellationToken cancellationToken = _readRegistration.Token;
-            _readRegistration.Unregister();
-            _readRegistration = default;
+            CancellationToken cancellationToken = Registrations.Take(ref _registrations, flush: false);
             if ((_state & State.ReadCanceledByToken) != 0)
             {
                 _state &= ~State.ReadCanceledByToken;
@@ -473,9 +470,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
                 throw new InvalidOperationException("The flush is not complete, or its result was already taken.");
             }
 
-            CancellationToken cancellationToken = _flushRegistration.Token;
-            _flushRegistration.Unregister();
-            _flushRegistration = default;
+            CancellationToken cancellationToken = Registrations.Take(ref _registrations, flush: true);
             if ((_state & State.FlushCanceledByToken) != 0)
             {
                 _state &= ~State.FlushCanceledByToken;
@@ -592,7 +587,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         lock (this)
         {
             // A registration that fired late belongs to a read that already completed, unless this one shares its token.
-            if ((_state & State.ReadPending) != 0 && _readRegistration.Token.IsCancellationRequested)
+            if ((_state & State.ReadPending) != 0 && _registrations?.Read.Token.IsCancellationRequested == true)
             {
                 _state |= State.ReadCanceledByToken;
                 CompleteRead(ref dispatch);
@@ -607,7 +602,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         int dispatch = 0;
         lock (this)
         {
-            if ((_state & State.FlushPending) != 0 && _flushRegistration.Token.IsCancellationRequested)
+            if ((_state & State.FlushPending) != 0 && _registrations?.Flush.Token.IsCancellationRequested == true)
             {
                 _state |= State.FlushCanceledByToken;
                 CompleteFlush(ref dispatch);
@@ -656,7 +651,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         _flushToken++;
         if (cancellationToken.CanBeCanceled)
         {
-            _flushRegistration = cancellationToken.UnsafeRegister(s_cancelFlush, this);
+            (_registrations ??= new()).Flush = cancellationToken.UnsafeRegister(s_cancelFlush, this);
         }
 
         return new ValueTask<FlushResult>(this, _flushToken);
@@ -794,6 +789,31 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         public override void CancelPendingFlush() => pipe.CancelPendingFlush();
 
         public override void Complete(Exception? exception = null) => pipe.CompleteWriter(exception);
+    }
+
+    /// <summary>
+    /// The registrations of a read and a flush given a token that can be cancelled: made when a pipe is first given one,
+    /// since most never are (the transport's own side never is), so a pipe does not carry two registrations inline.
+    /// </summary>
+    private sealed class Registrations
+    {
+        public CancellationTokenRegistration Read;
+        public CancellationTokenRegistration Flush;
+
+        /// <summary>Ends the registration of a completed operation and returns its token.</summary>
+        public static CancellationToken Take(ref Registrations? registrations, bool flush)
+        {
+            if (registrations is null)
+            {
+                return default;
+            }
+
+            ref CancellationTokenRegistration registration = ref flush ? ref registrations.Flush : ref registrations.Read;
+            CancellationToken token = registration.Token;
+            registration.Unregister();
+            registration = default;
+            return token;
+        }
     }
 
     /// <summary>A continuation that must run in the execution context of whoever registered it.</summary>
