@@ -125,6 +125,12 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
             if (cancellationToken.CanBeCanceled)
             {
                 (_registrations ??= new()).Read = cancellationToken.UnsafeRegister(s_cancelRead, this);
+
+                // Cancelled since the check above: the callback ran before its registration was stored, and missed it.
+                if (cancellationToken.IsCancellationRequested && (_state & State.ReadPending) != 0)
+                {
+                    _state = (_state & ~State.ReadPending) | State.ReadCanceledByToken;
+                }
             }
 
             return new ValueTask<ReadResult>(this, _readToken);
@@ -136,7 +142,7 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         lock (this)
         {
             ThrowIfReaderCompleted();
-            if (_unconsumed > 0 || IsReadable)
+            if ((_state & State.ReadPending) == 0 && (_unconsumed > 0 || IsReadable))
             {
                 result = TakeReadResult();
                 return true;
@@ -652,6 +658,10 @@ internal sealed class ConnectionPipe : PipeReader, IValueTaskSource<ReadResult>,
         if (cancellationToken.CanBeCanceled)
         {
             (_registrations ??= new()).Flush = cancellationToken.UnsafeRegister(s_cancelFlush, this);
+            if (cancellationToken.IsCancellationRequested && (_state & State.FlushPending) != 0)
+            {
+                _state = (_state & ~(State.FlushPending | State.FlushForBudget)) | State.FlushCanceledByToken;
+            }
         }
 
         return new ValueTask<FlushResult>(this, _flushToken);
