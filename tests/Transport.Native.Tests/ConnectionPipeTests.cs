@@ -200,6 +200,62 @@ public sealed class ConnectionPipeTests
     }
 
     [Fact]
+    public async Task Reads_cancelled_from_a_third_thread_lose_and_reorder_nothing()
+    {
+        var pipe = new ConnectionPipe(Options(new CountingPool(), pause: 8_000, resume: 4_000, PipeScheduler.ThreadPool, PipeScheduler.ThreadPool));
+        byte[] sent = Pattern(2 * 1024 * 1024);
+        using var done = new CancellationTokenSource();
+        Task canceller = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                pipe.CancelPendingRead();
+                await Task.Yield();
+            }
+        });
+        Task writer = Task.Run(async () =>
+        {
+            var random = new Random(11);
+            for (int offset = 0; offset < sent.Length;)
+            {
+                int length = Math.Min(random.Next(1, 5_000), sent.Length - offset);
+                await pipe.Writer.WriteAsync(sent.AsMemory(offset, length));
+                offset += length;
+            }
+
+            pipe.Writer.Complete();
+        });
+
+        var received = new List<byte>();
+        int cancelled = 0;
+        await Task.Run(async () =>
+        {
+            while (true)
+            {
+                ReadResult result = await pipe.ReadAsync();
+                if (result.IsCanceled)
+                {
+                    // As the framed endpoint does: nothing consumed, nothing examined.
+                    cancelled++;
+                    pipe.AdvanceTo(result.Buffer.Start);
+                    continue;
+                }
+
+                received.AddRange(result.Buffer.ToArray());
+                pipe.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }).WaitAsync(TimeSpan.FromSeconds(90));
+        await done.CancelAsync();
+        await Task.WhenAll(writer, canceller);
+        Assert.True(cancelled > 0, "no read was cancelled");
+        Assert.Equal(sent, received.ToArray());
+    }
+
+    [Fact]
     public void Writing_flushing_reading_and_advancing_allocate_nothing_even_when_a_read_waits()
     {
         using var pool = new BlockMemoryPool();
