@@ -11,9 +11,9 @@ internal sealed partial class NativeConnection
     private ConnectionAbortedException? _abortReason;
     private TaskCompletionSource? _disposed;
 
-    // Loop-thread state of the descriptor. The lock only keeps the descriptor from closing under an application
-    // thread that asks it for its local address (ResolveLocalEndPoint).
-    private readonly Lock _descriptorLock = new();
+    // Loop-thread state of the descriptor. A lock on the connection itself (an object of its own would cost each
+    // connection 40 bytes) only keeps the descriptor from closing under an application thread that asks it for its
+    // local address (ResolveLocalEndPoint).
     private bool _registered;
     private bool _closed;
     private bool _disposeRequested;
@@ -52,9 +52,8 @@ internal sealed partial class NativeConnection
             return new ValueTask(existing.Task);
         }
 
-        _input.Reader.Complete();
-        _budgetedInput?.Release();
-        _output.Writer.Complete();
+        _input.Complete();
+        _output.CompleteWriter();
         _loop.Schedule(static state => ((NativeConnection)state!).OnDispose(), this);
         return new ValueTask(disposed.Task);
     }
@@ -89,7 +88,7 @@ internal sealed partial class NativeConnection
             return;
         }
 
-        lock (_descriptorLock)
+        lock (this)
         {
             _closed = true;
             _closeError = error;
@@ -115,7 +114,7 @@ internal sealed partial class NativeConnection
         else if (!_sendDone)
         {
             // Sending waits for the application or is running: a cancelled read makes it see the socket closed.
-            _output.Reader.CancelPendingRead();
+            _output.CancelPendingRead();
         }
 
         FireConnectionClosed();

@@ -6,33 +6,19 @@ namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnection
 {
-    private Action? _onFlushed;
-    private ValueTask<FlushResult> _pendingFlush;
+    private static readonly Action<object?> s_onFlushed = static state => ((NativeConnection)state!).OnFlushed();
 
     // Loop-thread state of the receiving side.
     private bool _readable;
     private bool _peerClosing;
     private bool _receivePaused;
-    private bool _budgetPaused;
     private bool _receiveDone;
 
     private void OnReadable(bool peerClosing)
     {
         _readable = true;
         _peerClosing |= peerClosing;
-        if (!_receivePaused && !_budgetPaused && !_receiveDone)
-        {
-            Receive();
-        }
-    }
-
-    /// <summary>The application has consumed or examined enough for this connection to read again under the transport's budget.</summary>
-    public void ResumeAfterBudget() => _loop.Schedule(static state => ((NativeConnection)state!).ResumeReceive(), this);
-
-    private void ResumeReceive()
-    {
-        _budgetPaused = false;
-        if (_readable && !_receivePaused && !_receiveDone)
+        if (!_receivePaused && !_receiveDone)
         {
             Receive();
         }
@@ -42,21 +28,22 @@ internal sealed partial class NativeConnection
     /// Reads while the socket has data. Memory is taken from the pipe only now that the socket is readable, so an idle
     /// connection holds no buffer. When the application is behind (the pipe is past <c>MaxReadBufferSize</c>), reading
     /// stops until its flush completes: back-pressure reaches the peer through TCP's window. It stops too while the
-    /// transport's total is past <c>MaxTotalReadBufferSize</c> and this application is behind (<see cref="BudgetedInput"/>).
+    /// transport's total is past <c>MaxTotalReadBufferSize</c> and this application is behind
+    /// (<see cref="ConnectionPipe.WaitForBudget"/>); both waits end the same way.
     /// </summary>
     private unsafe void Receive()
     {
-        PipeWriter writer = _input.Writer;
         while (_readable)
         {
-            if (_budgetedInput is { } budgeted && budgeted.ShouldPause())
+            ValueTask<FlushResult> budget = _input.WaitForBudget();
+            if (!budget.IsCompleted)
             {
-                _budgetPaused = true;
                 _loop.Metrics.ReceivePausedForBudget();
+                WaitForApplication();
                 return;
             }
 
-            Memory<byte> memory = writer.GetMemory();
+            Memory<byte> memory = _input.GetMemory();
             nint received;
             fixed (byte* buffer = memory.Span)
             {
@@ -68,15 +55,12 @@ internal sealed partial class NativeConnection
                 // A read that did not fill the buffer emptied the socket, and the edge-triggered poller reports new
                 // data; but a FIN or an error that came with this edge is reported only once, so then read to the end.
                 _readable = received == memory.Length || _peerClosing;
-                _budgetedInput?.OnReceived((int)received);
-                writer.Advance((int)received);
-                ValueTask<FlushResult> flush = writer.FlushAsync();
+                _input.Advance((int)received);
+                ValueTask<FlushResult> flush = _input.FlushAsync();
                 if (!flush.IsCompleted)
                 {
-                    _receivePaused = true;
                     _loop.Metrics.ReceivePaused();
-                    _pendingFlush = flush;
-                    flush.GetAwaiter().UnsafeOnCompleted(_onFlushed ??= OnFlushed);
+                    WaitForApplication();
                     return;
                 }
 
@@ -99,6 +83,8 @@ internal sealed partial class NativeConnection
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == Sys.EAGAIN)
                 {
+                    // Nothing to read after all: the block goes back, as an idle connection holds none.
+                    _input.ReturnUnusedMemory();
                     _readable = false;
                 }
                 else if (errno != Sys.EINTR)
@@ -110,12 +96,19 @@ internal sealed partial class NativeConnection
         }
     }
 
+    /// <summary>Stops reading until the application has caught up: the input's pending flush completes, on the loop.</summary>
+    private void WaitForApplication()
+    {
+        _receivePaused = true;
+        _input.OnFlushCompleted(s_onFlushed, this);
+    }
+
     private void OnFlushed()
     {
         FlushResult result;
         try
         {
-            result = _pendingFlush.GetAwaiter().GetResult();
+            result = _input.GetPendingFlushResult();
         }
         catch (Exception ex)
         {
@@ -123,7 +116,6 @@ internal sealed partial class NativeConnection
             CompleteReceive(ex);
         }
 
-        _pendingFlush = default;
         _receivePaused = false;
         if (_receiveDone)
         {
@@ -148,7 +140,7 @@ internal sealed partial class NativeConnection
         }
 
         _receiveDone = true;
-        _input.Writer.Complete(error);
+        _input.CompleteWriter(error);
 
         // As in Kestrel's Sockets transport: the end of the input is the connection closing for the application,
         // though its output stays writable (half-close).

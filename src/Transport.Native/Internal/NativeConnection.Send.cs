@@ -6,8 +6,7 @@ namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnection
 {
-    private readonly Action _onOutputReadable;
-    private ValueTask<ReadResult> _pendingRead;
+    private static readonly Action<object?> s_onOutputReadable = static state => ((NativeConnection)state!).OnOutputReadable();
 
     // Sending runs on the loop only: the output pipe's reader scheduler is the loop, so an application's flush queues
     // the send to the end of the loop's turn. Flushes made within one turn of the application's work (Kestrel's
@@ -36,11 +35,10 @@ internal sealed partial class NativeConnection
     {
         while (true)
         {
-            ValueTask<ReadResult> read = _output.Reader.ReadAsync();
+            ValueTask<ReadResult> read = _output.ReadAsync();
             if (!read.IsCompleted)
             {
-                _pendingRead = read;
-                read.GetAwaiter().UnsafeOnCompleted(_onOutputReadable);
+                _output.OnReadCompleted(s_onOutputReadable, this);
                 return;
             }
 
@@ -53,12 +51,10 @@ internal sealed partial class NativeConnection
 
     private void OnOutputReadable()
     {
-        ValueTask<ReadResult> read = _pendingRead;
-        _pendingRead = default;
         ReadResult result;
         try
         {
-            result = read.GetAwaiter().GetResult();
+            result = _output.GetPendingReadResult();
         }
         catch (Exception ex)
         {
@@ -77,7 +73,7 @@ internal sealed partial class NativeConnection
     /// <summary>Sends one read's buffer; true when the caller should read the output again.</summary>
     private bool TrySend(ReadResult result)
     {
-        PipeReader reader = _output.Reader;
+        ConnectionPipe reader = _output;
         ReadOnlySequence<byte> buffer = result.Buffer;
         if (_closed)
         {
@@ -147,7 +143,7 @@ internal sealed partial class NativeConnection
 
         _sendDone = true;
         _waitingWritable = false;
-        _output.Reader.Complete(error);
+        _output.Complete(error);
         OnSendCompleted();
     }
 }

@@ -18,7 +18,10 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
     private readonly EventLoop _loop;
     private readonly ILogger _logger;
     private readonly int _fd;
-    private readonly BudgetedInput? _budgetedInput;
+
+    // From the socket to the application (the loop writes, counting the transport's read budget), and back.
+    private readonly ConnectionPipe _input;
+    private readonly ConnectionPipe _output;
 
     private ulong _token;
 
@@ -31,21 +34,20 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
     private bool _remoteResolved;
 
     public NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, MemoryPool<byte> memoryPool, ILogger logger)
-        : base(loop.InputOptions, loop.OutputOptions)
     {
+        _input = new ConnectionPipe(loop.InputOptions, loop.Budget);
+        _output = new ConnectionPipe(loop.OutputOptions);
         _fd = fd;
         _loop = loop;
         _logger = logger;
         _listenEndPoint = listenEndPoint;
         peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
         MemoryPool = memoryPool;
-        _onOutputReadable = OnOutputReadable;
-        if (loop.Budget is { } budget)
-        {
-            _budgetedInput = new BudgetedInput(_input.Reader, _output.Writer, budget, this);
-            Transport = _budgetedInput;
-        }
     }
+
+    public override PipeReader Input => _input;
+
+    public override PipeWriter Output => _output.Writer;
 
     public override EndPoint? LocalEndPoint
     {
@@ -135,7 +137,7 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
 
         byte* address = stackalloc byte[SockAddr.StorageSize];
         int length = SockAddr.StorageSize;
-        lock (_descriptorLock)
+        lock (this)
         {
             if (_closed || Libc.GetSockName(_fd, address, &length) != 0)
             {

@@ -4,7 +4,7 @@ namespace EchoHost.Transport.Native.Internal;
 /// The transport's cap on bytes read from sockets and not yet consumed by the applications, summed over every
 /// connection (<see cref="NativeTransportOptions.MaxTotalReadBufferSize"/>): one counter that reads add to and
 /// consumption takes from, with an interlocked addition each. Past <see cref="Limit"/> a connection whose application
-/// is behind stops reading (<see cref="BudgetedInput"/>); it resumes under <see cref="LowWater"/>, half the limit.
+/// is behind stops reading (<see cref="ConnectionPipe.WaitForBudget"/>); it resumes under <see cref="LowWater"/>, half the limit.
 /// </summary>
 internal sealed class ReadBudget(long limit)
 {

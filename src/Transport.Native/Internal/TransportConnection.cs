@@ -10,30 +10,17 @@ namespace EchoHost.Transport.Native.Internal;
 /// <summary>
 /// A connection of any engine: its id, its pair of pipes, and its features. It is its own feature collection: the features a transport owes Kestrel are the
 /// connection itself, and whatever Kestrel or middleware add goes in a small list, so a connection allocates no
-/// dictionary.
+/// dictionary. It is its own pair of pipes too (<see cref="IDuplexPipe"/>): each engine makes the pipes it drives.
 /// </summary>
-internal abstract class TransportConnection : ConnectionContext, IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
+internal abstract class TransportConnection : ConnectionContext, IDuplexPipe, IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
     IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, INativeHandleFeature
 {
-    /// <summary>From the socket to the application.</summary>
-    protected readonly Pipe _input;
-
-    /// <summary>From the application to the socket.</summary>
-    protected readonly Pipe _output;
-
     private readonly long _id = ConnectionIds.Next();
     private List<KeyValuePair<Type, object>>? _addedFeatures;
     private int _featureRevision;
     private IDuplexPipe? _transport;
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
-
-    /// <summary>Makes the connection's pipes: the application reads the input and writes the output.</summary>
-    protected TransportConnection(PipeOptions inputOptions, PipeOptions outputOptions)
-    {
-        _input = new Pipe(inputOptions);
-        _output = new Pipe(outputOptions);
-    }
 
     public override string ConnectionId
     {
@@ -49,10 +36,15 @@ internal abstract class TransportConnection : ConnectionContext, IFeatureCollect
 
     public override IDuplexPipe Transport
     {
-        // Made when first asked for, so that an engine can put its own pair in place without making this one.
-        get => _transport ??= new DuplexPipe(_input.Reader, _output.Writer);
+        get => _transport ?? this;
         set => _transport = value;
     }
+
+    /// <summary>What the application reads: the bytes from the socket.</summary>
+    public abstract PipeReader Input { get; }
+
+    /// <summary>What the application writes: the bytes to the socket.</summary>
+    public abstract PipeWriter Output { get; }
 
     public override IFeatureCollection Features => this;
 
@@ -137,11 +129,4 @@ internal abstract class TransportConnection : ConnectionContext, IFeatureCollect
     ];
 
     private static bool IsOwnFeature(Type key) => Array.IndexOf(s_ownFeatures, key) >= 0;
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }

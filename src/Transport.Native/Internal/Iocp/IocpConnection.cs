@@ -18,6 +18,10 @@ internal sealed partial class IocpConnection : TransportConnection
     private readonly nint _socket;
     private readonly CompletionEngine _engine;
 
+    // This engine keeps System.IO.Pipelines' pipes; the readiness engines have their own (ConnectionPipe).
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+
     // Guards the socket's life: calls are made, and the socket closed, only under it.
     private readonly Lock _gate = new();
 
@@ -32,8 +36,9 @@ internal sealed partial class IocpConnection : TransportConnection
     private bool _remoteResolved;
 
     public IocpConnection(nint socket, CompletionEngine engine, EndPoint listenEndPoint, AddressFamily family, ReadOnlySpan<byte> peerAddress)
-        : base(engine.InputOptions, engine.OutputOptions)
     {
+        _input = new Pipe(engine.InputOptions);
+        _output = new Pipe(engine.OutputOptions);
         _socket = socket;
         _engine = engine;
         _listenEndPoint = listenEndPoint;
@@ -46,6 +51,10 @@ internal sealed partial class IocpConnection : TransportConnection
         _onFlushed = OnFlushed;
         _onOutputReadable = OnOutputReadable;
     }
+
+    public override PipeReader Input => _input.Reader;
+
+    public override PipeWriter Output => _output.Writer;
 
     public override EndPoint? LocalEndPoint
     {
