@@ -107,9 +107,11 @@ public partial class LoggingTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Request_logging_writes_one_line_per_http_request_only_when_switched_on(bool on)
+    public async Task Request_logging_writes_one_line_per_http_request_to_the_configured_sinks_only_when_switched_on(bool on)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments(on ? ["--EchoHost:RequestLog=true"] : []));
+        var file = Path.Combine(Path.GetTempPath(), $"echohost-requests-{Guid.NewGuid():N}.txt");
+        await using var process = EchoHostProcess.Start(LoopbackArguments(
+            ["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={file}", .. on ? new[] { "--EchoHost:RequestLog=true" } : []]));
         var http = await process.EndPointAsync("http");
         using (var client = new HttpClient { Timeout = Loopback.Timeout })
         {
@@ -125,6 +127,9 @@ public partial class LoggingTests
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync());
         var lines = process.StandardOutput.Split('\n').Where(l => l.Contains("Serilog.AspNetCore.RequestLoggingMiddleware", StringComparison.Ordinal)).ToList();
+        var written = File.ReadAllText(file);
+        File.Delete(file);
+        Assert.Equal(on, written.Contains("HTTP GET /healthz responded 200", StringComparison.Ordinal));
         if (on)
         {
             Assert.Equal(3, lines.Count);

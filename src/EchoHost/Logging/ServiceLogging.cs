@@ -2,8 +2,11 @@ using EchoHost.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Core;
 using Serilog.Extensions.Hosting;
+using Serilog.Extensions.Logging;
 using Serilog.Settings.Configuration;
 
 namespace EchoHost.Logging;
@@ -33,26 +36,36 @@ internal static class ServiceLogging
     /// throws <see cref="EchoHostConfigurationException"/> when the host is built; so does a non-boolean
     /// <c>EchoHost:RequestLog</c>, at once.
     /// </summary>
+    /// <remarks>
+    /// Serilog is a provider of the host's logger factory rather than the factory itself (as Serilog.AspNetCore's
+    /// <c>AddSerilog</c> would make it): the service filters start-up noise through Microsoft.Extensions.Logging's
+    /// filters, and tests add providers of their own. Serilog's levels decide what is written; the factory passes all.
+    /// </remarks>
     public static WebApplicationBuilder AddServiceLogging(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         IConfiguration configuration = builder.Configuration;
-        builder.Services.AddSingleton(new RequestLogSetting(ReadRequestLog(configuration)));
+        var services = builder.Services;
+        services.AddSingleton(new RequestLogSetting(ReadRequestLog(configuration)));
 
         // Each host has its own logger (tests run several in one process); the static one stays the bootstrap logger.
-        builder.Services.AddSerilog(
-            (services, logger) => ReadSection(logger, configuration).ReadFrom.Services(services),
-            preserveStaticLogger: true);
+        services.AddSingleton(provider => ReadSection(new LoggerConfiguration(), configuration).ReadFrom.Services(provider).CreateLogger());
+        services.AddSingleton<ILoggerProvider>(provider => new SerilogLoggerProvider(provider.GetRequiredService<Logger>()));
+        services.AddSingleton(provider => new DiagnosticContext(provider.GetRequiredService<Logger>()));
+        services.AddSingleton<IDiagnosticContext>(provider => provider.GetRequiredService<DiagnosticContext>());
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter<SerilogLoggerProvider>(null, LogLevel.Trace);
         return builder;
     }
 
-    /// <summary>Serilog's request logging on the HTTP endpoints when <c>EchoHost:RequestLog</c> is <c>true</c>.</summary>
+    /// <summary>Serilog's request logging on the HTTP endpoints, into the host's logger, when <c>EchoHost:RequestLog</c> is <c>true</c>.</summary>
     public static WebApplication UseServiceRequestLogging(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         if (app.Services.GetRequiredService<RequestLogSetting>().Enabled)
         {
-            app.UseSerilogRequestLogging();
+            var logger = app.Services.GetRequiredService<Logger>();
+            app.UseSerilogRequestLogging(options => options.Logger = logger);
         }
 
         return app;

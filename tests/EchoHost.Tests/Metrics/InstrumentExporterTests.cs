@@ -168,13 +168,16 @@ public class InstrumentExporterTests
             for (var i = 0; i < 10_000; i++)
             {
                 histogram.Record(i / 10_000.0, Tag("type", worker % 2 == 0 ? "even" : "odd"));
+                // prometheus-net reads a histogram's _count and its buckets one after the other: a scrape taken while
+                // records arrive may show them a few counts apart, so these are only checked to be well formed.
                 if (i % 1000 == 0)
                 {
-                    OpenMetricsParser.Parse(harness.Scrape(ExpositionFormat.OpenMetricsText));
+                    Assert.EndsWith("# EOF\n", harness.Scrape(ExpositionFormat.OpenMetricsText), StringComparison.Ordinal);
                 }
             }
         });
 
+        // Once the records have stopped, the strict parser holds every bucket to _count.
         var samples = harness.ScrapeOpenMetrics()["echohost_handler_duration_seconds"].Samples;
         Assert.Equal(40_000, samples.Where(s => s.Name == "echohost_handler_duration_seconds_count").Sum(s => s.Value));
     }
