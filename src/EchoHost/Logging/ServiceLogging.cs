@@ -48,13 +48,15 @@ internal static class ServiceLogging
         var services = builder.Services;
         services.AddSingleton(new RequestLogSetting(ReadRequestLog(configuration)));
 
+        // Before Serilog's provider is added: clearing removes every provider registered so far.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter<SerilogLoggerProvider>(null, LogLevel.Trace);
+
         // Each host has its own logger (tests run several in one process); the static one stays the bootstrap logger.
         services.AddSingleton(provider => ReadSection(new LoggerConfiguration(), configuration).ReadFrom.Services(provider).CreateLogger());
         services.AddSingleton<ILoggerProvider>(provider => new SerilogLoggerProvider(provider.GetRequiredService<Logger>()));
         services.AddSingleton(provider => new DiagnosticContext(provider.GetRequiredService<Logger>()));
         services.AddSingleton<IDiagnosticContext>(provider => provider.GetRequiredService<DiagnosticContext>());
-        builder.Logging.ClearProviders();
-        builder.Logging.AddFilter<SerilogLoggerProvider>(null, LogLevel.Trace);
         return builder;
     }
 
