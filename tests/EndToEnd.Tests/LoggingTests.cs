@@ -111,7 +111,7 @@ public partial class LoggingTests
     {
         var file = Path.Combine(Path.GetTempPath(), $"echohost-requests-{Guid.NewGuid():N}.txt");
         await using var process = EchoHostProcess.Start(LoopbackArguments(
-            ["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={file}", .. on ? new[] { "--EchoHost:RequestLog=true" } : []]));
+            ["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={file}", $"--EchoHost:RequestLog={on}"]));
         var http = await process.EndPointAsync("http");
         using (var client = new HttpClient { Timeout = Loopback.Timeout })
         {
