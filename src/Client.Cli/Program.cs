@@ -1,6 +1,5 @@
+using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EchoHost.Client;
 using EchoHost.Client.Cli;
@@ -18,40 +17,20 @@ namespace EchoHost.Client.Cli
         public const int UsageError = 2;
         public const int ConnectionError = 3;
 
-        private const string Usage = """
-            Usage: echohost-client <command> [options]
+        private const string DefaultHost = "localhost";
+        private const int DefaultPort = 1513;
 
-            Commands:
-              send   --type T [--data TEXT] [--meta KEY=VALUE]...   send one request, print the response's data
-                     (T: a number, decimal or 0x hex, or echo, reverse, uppercase, stats)
-              ping   [--count N] [--size BYTES] [--interval SECONDS] ping the server, print each round trip
-              stats  print the server's statistics (JSON)
-
-            Connection options:
-              --host HOST       server host (default localhost)
-              --port PORT       server port (default 1513)
-              --unix PATH       connect to a Unix domain socket instead of host and port
-              --timeout SECONDS how long to wait for each answer (default 30)
-              --tls             TLS (a tls:// endpoint); the certificate must chain to a root the system trusts
-              --ca FILE         trust the CA certificate(s) in FILE (PEM) instead of the system's roots; implies --tls
-              --insecure        TLS without checking the server's certificate at all: anyone on the path can read
-                                and change the traffic. For tests only; implies --tls
-
-            Exit codes: 0 success, 1 the server answered with an error (or a ping was lost),
-            2 wrong command line, 3 the server could not be reached or did not answer in time.
-            """;
-
-        private static readonly HashSet<string> ConnectionOptions = ["host", "port", "unix", "timeout", "ca"];
-        private static readonly HashSet<string> SendOptions = [.. ConnectionOptions, "type", "data", "meta"];
-        private static readonly HashSet<string> PingOptions = [.. ConnectionOptions, "count", "size", "interval"];
-        private static readonly HashSet<string> Flags = ["help", "tls", "insecure"];
+        private static readonly ClientCommands Commands = new();
 
         public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
         {
-            if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+            var root = Commands.Create(SendAsync, PingAsync, StatsAsync);
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
             {
-                await output.WriteLineAsync(Usage).ConfigureAwait(false);
-                return args.Length == 0 ? UsageError : Success;
+                // System.CommandLine prints the errors and the command's help; a wrong command line exits 2.
+                await parsed.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }).ConfigureAwait(false);
+                return UsageError;
             }
 
             using var cancel = new CancellationTokenSource();
@@ -63,25 +42,9 @@ namespace EchoHost.Client.Cli
             Console.CancelKeyPress += onCancel;
             try
             {
-                var line = CommandLine.Parse(args, OptionsOf, Flags);
-                if (line.Has("help"))
-                {
-                    await output.WriteLineAsync(Usage).ConfigureAwait(false);
-                    return Success;
-                }
-
-                return line.Command switch
-                {
-                    "send" => await SendAsync(line, output, error, cancel.Token).ConfigureAwait(false),
-                    "ping" => await PingAsync(line, output, error, cancel.Token).ConfigureAwait(false),
-                    "stats" => await StatsAsync(line, output, error, cancel.Token).ConfigureAwait(false),
-                    _ => throw new UsageException($"Unknown command '{line.Command}'."),
-                };
-            }
-            catch (UsageException ex)
-            {
-                await error.WriteLineAsync($"echohost-client: {ex.Message}{Environment.NewLine}{Environment.NewLine}{Usage}").ConfigureAwait(false);
-                return UsageError;
+                // Ctrl-C is ours (a ping prints its summary), and so are the exceptions, mapped to exit codes below.
+                var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+                return await parsed.InvokeAsync(invocation, cancel.Token).ConfigureAwait(false);
             }
             catch (FramedErrorException ex)
             {
@@ -103,28 +66,12 @@ namespace EchoHost.Client.Cli
             }
         }
 
-        private static IReadOnlySet<string> OptionsOf(string command) => command switch
+        private static async Task<int> SendAsync(ParseResult line, CancellationToken cancellationToken)
         {
-            "send" => SendOptions,
-            "ping" => PingOptions,
-            _ => ConnectionOptions,
-        };
-
-        private static async Task<int> SendAsync(CommandLine line, TextWriter output, TextWriter error, CancellationToken cancellationToken)
-        {
-            var type = ParseType(line.String("type") ?? throw new UsageException("send needs --type."));
-            var data = Encoding.UTF8.GetBytes(line.String("data", string.Empty)!);
-            var metadata = new List<MetadataItem>();
-            foreach (var pair in line.All("meta"))
-            {
-                var equals = pair.IndexOf('=', StringComparison.Ordinal);
-                if (equals <= 0)
-                {
-                    throw new UsageException($"--meta needs KEY=VALUE, not '{pair}'.");
-                }
-
-                metadata.Add(new MetadataItem(pair[..equals], Encoding.UTF8.GetBytes(pair[(equals + 1)..])));
-            }
+            var (output, error) = (line.InvocationConfiguration.Output, line.InvocationConfiguration.Error);
+            var type = line.GetValue(Commands.Type);
+            var data = Encoding.UTF8.GetBytes(line.GetValue(Commands.Data)!);
+            var metadata = line.GetValue(Commands.Meta) ?? [];
 
             await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var response = await client.SendAsync(type, data, metadata, cancellationToken).ConfigureAwait(false);
@@ -137,19 +84,21 @@ namespace EchoHost.Client.Cli
             return Success;
         }
 
-        private static async Task<int> StatsAsync(CommandLine line, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        private static async Task<int> StatsAsync(ParseResult line, CancellationToken cancellationToken)
         {
+            var (output, error) = (line.InvocationConfiguration.Output, line.InvocationConfiguration.Error);
             await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var response = await client.SendAsync(MessageTypes.Stats, ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(Encoding.UTF8.GetString(response.Data.Span)).ConfigureAwait(false);
             return Success;
         }
 
-        private static async Task<int> PingAsync(CommandLine line, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        private static async Task<int> PingAsync(ParseResult line, CancellationToken cancellationToken)
         {
-            var count = line.Int("count", 4, 1, int.MaxValue);
-            var size = line.Int("size", 56, 0, Frame.DefaultMaxFrameBytes);
-            var interval = TimeSpan.FromSeconds(line.Seconds("interval", 1));
+            var (output, error) = (line.InvocationConfiguration.Output, line.InvocationConfiguration.Error);
+            var count = line.GetValue(Commands.Count);
+            var size = line.GetValue(Commands.Size);
+            var interval = TimeSpan.FromSeconds(line.GetValue(Commands.Interval));
             var server = Describe(line);
             var payload = new byte[size];
             for (var i = 0; i < payload.Length; i++)
@@ -202,38 +151,27 @@ namespace EchoHost.Client.Cli
             return times.Count == sent && sent > 0 ? Success : ServerError;
         }
 
-        private static async Task<FramedClient> ConnectAsync(CommandLine line, TextWriter error, CancellationToken cancellationToken)
+        private static async Task<FramedClient> ConnectAsync(ParseResult line, TextWriter error, CancellationToken cancellationToken)
         {
-            var seconds = line.Seconds("timeout", 30);
+            var seconds = line.GetValue(Commands.Timeout);
             var options = new FramedClientOptions
             {
                 RequestTimeout = seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds),
                 Tls = await TlsOptionsAsync(line, error).ConfigureAwait(false),
             };
-            if (line.String("unix") is { } path)
+            if (line.GetValue(Commands.Unix) is { } path)
             {
-                if (line.Has("host") || line.Has("port"))
-                {
-                    throw new UsageException("--unix excludes --host and --port.");
-                }
-
                 return await FramedClient.ConnectUnixAsync(path, options, cancellationToken).ConfigureAwait(false);
             }
 
-            return await FramedClient.ConnectAsync(line.String("host", "localhost")!, line.Int("port", 1513, 1, 65535), options, cancellationToken).ConfigureAwait(false);
+            var server = Server(line);
+            return await FramedClient.ConnectAsync(server.Host, server.Port ?? DefaultPort, options, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>--tls, --ca FILE, --insecure: null for plain TCP.</summary>
-        private static async Task<FramedTlsOptions?> TlsOptionsAsync(CommandLine line, TextWriter error)
+        private static async Task<FramedTlsOptions?> TlsOptionsAsync(ParseResult line, TextWriter error)
         {
-            var ca = line.String("ca");
-            var insecure = line.Has("insecure");
-            if (ca is not null && insecure)
-            {
-                throw new UsageException("--ca and --insecure contradict each other: one checks the server's certificate, the other does not.");
-            }
-
-            if (insecure)
+            if (line.GetValue(Commands.Insecure))
             {
                 await error.WriteLineAsync("echohost-client: warning: --insecure: the server's certificate is not checked; anyone on the path can read and change this traffic").ConfigureAwait(false);
 #pragma warning disable CA5359 // accepting any certificate is what --insecure asks for, and it says so on every run
@@ -241,43 +179,22 @@ namespace EchoHost.Client.Cli
 #pragma warning restore CA5359
             }
 
-            if (ca is not null)
+            if (line.GetValue(Commands.Ca) is { } authorities)
             {
-                var authorities = new X509Certificate2Collection();
-                try
-                {
-                    authorities.ImportFromPemFile(ca);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
-                {
-                    throw new UsageException($"--ca {ca}: {ex.Message}");
-                }
-
-                return authorities.Count > 0
-                    ? new FramedTlsOptions { TrustedCertificateAuthorities = authorities }
-                    : throw new UsageException($"--ca {ca}: the file holds no PEM CERTIFICATE.");
+                return new FramedTlsOptions { TrustedCertificateAuthorities = authorities };
             }
 
-            return line.Has("tls") ? new FramedTlsOptions() : null;
+            return line.GetValue(Commands.Tls) ? new FramedTlsOptions() : null;
         }
 
-        private static string Describe(CommandLine line) => line.String("unix") ?? line.String("host", "localhost")!;
-
-        private static byte ParseType(string text)
+        /// <summary>The server from the argument or --host, its port from either or --port; the command checked that each is said once.</summary>
+        private static ServerAddress Server(ParseResult line)
         {
-            switch (text.ToUpperInvariant())
-            {
-                case "ECHO": return MessageTypes.Echo;
-                case "REVERSE": return MessageTypes.Reverse;
-                case "UPPERCASE": return MessageTypes.Uppercase;
-                case "STATS": return MessageTypes.Stats;
-            }
-
-            var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
-            return byte.TryParse(hex ? text[2..] : text, hex ? NumberStyles.HexNumber : NumberStyles.Integer, CultureInfo.InvariantCulture, out var type)
-                ? type
-                : throw new UsageException($"--type must be 0 to 255 (decimal or 0x hex) or a handler's name, not '{text}'.");
+            var server = line.GetValue(Commands.Server) ?? line.GetValue(Commands.Host) ?? new ServerAddress(DefaultHost, null);
+            return server with { Port = server.Port ?? line.GetValue(Commands.Port) };
         }
+
+        private static string Describe(ParseResult line) => line.GetValue(Commands.Unix) ?? Server(line).Host;
 
         /// <summary>UTF-8 text as it is; other bytes as hex, so that the terminal never receives raw binary.</summary>
         private static string Show(ReadOnlySpan<byte> bytes)

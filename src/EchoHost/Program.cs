@@ -7,7 +7,19 @@ namespace EchoHost;
 /// <summary>The EchoHost process: configuration from appsettings.json, the environment and the command line.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => RunAsync(args, Console.Error);
+    public static async Task<int> Main(string[] args)
+    {
+        // The first stage of logging: whatever fails before the host has its own logger is reported here.
+        Serilog.Log.Logger = ServiceLogging.CreateBootstrapLogger();
+        try
+        {
+            return await RunAsync(args, Console.Error);
+        }
+        finally
+        {
+            await Serilog.Log.CloseAndFlushAsync();
+        }
+    }
 
     /// <summary>Runs until SIGTERM or Ctrl-C; a failed start prints one line to <paramref name="errors"/> and returns its exit code.</summary>
     internal static async Task<int> RunAsync(string[] args, TextWriter errors)
@@ -25,8 +37,7 @@ internal static class Program
         catch (Exception ex)
         {
             // Before the host exists there is no configured logger: the bootstrap logger says what went wrong.
-            await using var bootstrap = ServiceLogging.CreateBootstrapLogger();
-            bootstrap.Fatal(ex, "EchoHost cannot start");
+            Serilog.Log.Fatal(ex, "EchoHost cannot start");
             return ExitCodes.StartupFailed;
         }
 
@@ -68,11 +79,12 @@ internal static class Program
 
         // Added last, so that --port N beats what appsettings.json and the environment say.
         builder.Configuration.AddCommandLine(args, CommandLineSwitches.Mappings);
-        ServiceLogging.UseSerilog(builder.Logging, builder.Configuration);
+        builder.AddServiceLogging();
         builder.AddEchoHost();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseServiceRequestLogging();
         app.MapEchoHost();
         return app;
     }

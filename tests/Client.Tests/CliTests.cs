@@ -73,6 +73,51 @@ public partial class CliTests(ServerFixture server)
         Assert.Contains("Usage:", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_server_may_be_given_as_host_colon_port_as_an_argument_or_to_host()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("send", $"127.0.0.1:{Port}", "--type", "reverse", "--data", "abc");
+        var (hostExit, hostOutput, hostError) = await CliProcess.RunAsync("send", "--host", $"127.0.0.1:{Port}", "--type", "echo", "--data", "xyz");
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        Assert.Equal("cba", output.TrimEnd('\r', '\n'));
+        Assert.True(hostExit == 0, $"exit {hostExit}: {hostError}");
+        Assert.Equal("xyz", hostOutput.TrimEnd('\r', '\n'));
+    }
+
+    [Theory]
+    [InlineData("send")]
+    [InlineData("ping")]
+    [InlineData("stats")]
+    [InlineData(null)]
+    public async Task Help_is_on_every_command_and_exits_0(string? command)
+    {
+        var (exit, output, _) = await CliProcess.RunAsync(command is null ? ["--help"] : [command, "--help"]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.Contains(command is null ? "send" : "--timeout", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("wrong port", "ping", "127.0.0.1:1513", "--port", "1514")]
+    [InlineData("no such port", "ping", "127.0.0.1:70000")]
+    [InlineData("unix and host", "stats", "--unix", "/tmp/x", "--host", "localhost")]
+    [InlineData("ca and insecure", "stats", "--ca", "/etc/hostname", "--insecure")]
+    [InlineData("bad type", "send", "--type", "0x1FF")]
+    [InlineData("bad metadata", "send", "--type", "echo", "--meta", "novalue")]
+    [InlineData("no command")]
+    [InlineData("unknown command", "sned")]
+    [InlineData("count below 1", "ping", "--count", "0")]
+    public async Task A_wrong_command_line_exits_2_before_connecting(string why, params string[] args)
+    {
+        var (exit, output, error) = await CliProcess.RunAsync(args);
+
+        Assert.True(exit == 2, $"{why}: exit {exit}: {error}");
+        Assert.Equal("", output);
+        Assert.Contains("Usage:", error, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"rtt min/avg/max = \d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3} ms")]
     private static partial Regex SummaryLine();
 }

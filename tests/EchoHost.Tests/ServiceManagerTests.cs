@@ -132,42 +132,13 @@ public class ServiceManagerTests
     }
 
     [Theory]
-    [InlineData("/run/systemd/notify", "/run/systemd/notify")]
-    [InlineData("@/org/freedesktop/systemd1/notify", "\0/org/freedesktop/systemd1/notify")]
-    [InlineData("@echohost", "\0echohost")]
-    public void Notify_socket_is_a_path_or_an_abstract_name(string value, string expected)
-    {
-        Assert.True(NotifySocket.TryParse(value, out var endPoint, out var problem));
-        Assert.Null(problem);
-        Assert.Equal(new UnixDomainSocketEndPoint(expected), endPoint);
-    }
-
-    [Theory]
-    [InlineData("", "it is empty")]
-    [InlineData("run/notify", "expected an absolute path or an abstract socket name starting with @")]
-    [InlineData("vsock:2:1234", "expected an absolute path or an abstract socket name starting with @")]
-    [InlineData("@", "expected an absolute path or an abstract socket name starting with @")]
-    public void Other_notify_sockets_are_refused_with_a_reason(string value, string expected)
-    {
-        Assert.False(NotifySocket.TryParse(value, out _, out var problem));
-        Assert.Equal(expected, problem);
-    }
-
-    [Fact]
-    public void A_notify_socket_path_too_long_for_sockaddr_un_is_refused()
-    {
-        Assert.False(NotifySocket.TryParse("/" + new string('n', 200), out _, out var problem));
-        Assert.Equal("longer than a Unix socket address can be (201 bytes)", problem);
-    }
-
-    [Theory]
     [InlineData("30000000", null, 15_000)]
     [InlineData("200000", "4242", 100)]
     [InlineData("1", null, 1)]
     [InlineData("2999", null, 1)]
     public void The_watchdog_is_pinged_every_half_of_watchdog_usec(string usec, string? pid, int milliseconds)
     {
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), SystemdNotifier.WatchdogInterval(usec, pid, Pid, out var problem));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), SystemdWatchdog.WatchdogInterval(usec, pid, Pid, out var problem));
         Assert.Null(problem);
     }
 
@@ -178,7 +149,7 @@ public class ServiceManagerTests
     [InlineData("200000", "not-a-pid")]
     public void No_watchdog_without_watchdog_usec_or_for_another_process(string? usec, string? pid)
     {
-        Assert.Null(SystemdNotifier.WatchdogInterval(usec, pid, Pid, out var problem));
+        Assert.Null(SystemdWatchdog.WatchdogInterval(usec, pid, Pid, out var problem));
         Assert.Null(problem);
     }
 
@@ -188,7 +159,7 @@ public class ServiceManagerTests
     [InlineData("30s")]
     public void A_malformed_watchdog_usec_gives_a_reason(string usec)
     {
-        Assert.Null(SystemdNotifier.WatchdogInterval(usec, null, Pid, out var problem));
+        Assert.Null(SystemdWatchdog.WatchdogInterval(usec, null, Pid, out var problem));
         Assert.Equal($"WATCHDOG_USEC is '{usec}', not a number of microseconds", problem);
     }
 

