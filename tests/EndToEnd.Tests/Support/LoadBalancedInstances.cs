@@ -95,9 +95,22 @@ internal sealed partial class LoadBalancedInstances : IAsyncDisposable
                 (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
             }
 
-            started = new LoadBalancedInstances(kind, directory, [.. instances], ports);
-            await started.StartProxyAsync();
-            return started;
+            for (var attempt = 1; ; attempt++)
+            {
+                started = new LoadBalancedInstances(kind, directory, [.. instances], ports);
+                try
+                {
+                    await started.StartProxyAsync();
+                    return started;
+                }
+                catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("Address already in use", StringComparison.Ordinal))
+                {
+                    // Another test took a frontend port between its choice and the proxy's bind: choose again.
+                    await started.Proxy!.DisposeAsync();
+                    ports[1512] = PrometheusServer.FreeLoopbackPort();
+                    ports[1513] = PrometheusServer.FreeLoopbackPort();
+                }
+            }
         }
         catch
         {
