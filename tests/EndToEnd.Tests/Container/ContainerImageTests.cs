@@ -124,7 +124,7 @@ public sealed class ContainerImageTests(LocalImage image, ITestOutputHelper outp
         var stopTimeout = (int)shutdownTimeout.TotalSeconds + 10;
 
         // SIGTERM from podman stop, which kills the container if it has not exited after the stop timeout.
-        Task<PodmanResult>? stopping = null;
+        Task<CommandResult>? stopping = null;
         var outcome = await DrainClient.RunAsync(
             await container.PublishedAsync(Port("framed")), stopAfter: 1000, () => stopping = image.Podman.RunAsync("stop", $"--time={stopTimeout}", container.Id));
 

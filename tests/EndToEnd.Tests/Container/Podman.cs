@@ -3,12 +3,6 @@ using EchoHost.EndToEnd.Tests.Support;
 
 namespace EchoHost.EndToEnd.Tests.Container;
 
-/// <summary>What a podman command printed, and how it ended.</summary>
-internal sealed record PodmanResult(int ExitCode, string Output, string Error)
-{
-    public override string ToString() => $"exit code {ExitCode}{Environment.NewLine}{Output}{Environment.NewLine}{Error}";
-}
-
 /// <summary>
 /// The podman command line, with the configuration and storage that deploy/container/build-local-image.sh wrote into
 /// its state folder (and nothing of the machine's own containers).
@@ -28,13 +22,13 @@ internal sealed class Podman(string state)
         return result.Output.Trim();
     }
 
-    public Task<PodmanResult> RunAsync(params string[] arguments) => RunAsync("podman", arguments, CommandTimeout);
+    public Task<CommandResult> RunAsync(params string[] arguments) => RunAsync("podman", arguments, CommandTimeout);
 
     /// <summary>
     /// Runs <paramref name="fileName"/> with podman's environment and <paramref name="environment"/>, bounded by
     /// <paramref name="timeout"/>.
     /// </summary>
-    public async Task<PodmanResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
+    public Task<CommandResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName, arguments)
         {
@@ -50,20 +44,6 @@ internal sealed class Podman(string state)
             startInfo.Environment[key] = value;
         }
 
-        using var process = Process.Start(startInfo)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish within {timeout}.");
-        }
-
-        return new PodmanResult(process.ExitCode, await output, await error);
+        return Command.RunAsync(startInfo, timeout);
     }
 }

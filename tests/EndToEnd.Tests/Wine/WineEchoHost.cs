@@ -149,24 +149,11 @@ public sealed class WineEchoHost : IAsyncLifetime
             }
         }
 
-        using var process = Process.Start(startInfo)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} did not finish within {timeout}.");
-        }
-
-        if (process.ExitCode != 0)
+        var result = await Command.RunAsync(startInfo, timeout);
+        if (result.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} failed with {process.ExitCode}:{Environment.NewLine}{await output}{Environment.NewLine}{await error}");
+                $"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} failed with {result.ExitCode}:{Environment.NewLine}{result.Output}{Environment.NewLine}{result.Error}");
         }
     }
 
