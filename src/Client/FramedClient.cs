@@ -86,7 +86,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     internal int OpenConnections => _pool.Open.Count;
 
     /// <summary>The open connections (for tests).</summary>
-    internal IEnumerable<FramedConnection> Connections => _pool.Open.Keys;
+    internal IEnumerable<FramedClientConnection> Connections => _pool.Open.Keys;
 
     /// <summary>The options in force: the validated copy (for tests).</summary>
     internal FramedClientOptions Options => _options;
@@ -128,7 +128,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     /// <exception cref="FramedOutcomeUnknownException">The connection was lost after the request was sent: whether the server handled it is unknown.</exception>
     /// <exception cref="TimeoutException">No answer within <see cref="FramedClientOptions.RequestTimeout"/>.</exception>
     /// <exception cref="ArgumentException">The metadata is invalid, or the request would exceed <see cref="FramedClientOptions.MaxFrameBytes"/>.</exception>
-    public Task<FramedResponse> SendAsync(byte type, ReadOnlyMemory<byte> data, IReadOnlyList<MetadataItem>? metadata = null, CancellationToken cancellationToken = default) =>
+    public Task<FramedClientResponse> SendAsync(byte type, ReadOnlyMemory<byte> data, IReadOnlyList<MetadataItem>? metadata = null, CancellationToken cancellationToken = default) =>
         SendAsync(type, data, metadata, _options.IdempotentTypes.Contains(type), cancellationToken);
 
     /// <summary>
@@ -146,7 +146,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     /// <exception cref="FramedOutcomeUnknownException">The connection was lost after the request was sent, and it was not repeated.</exception>
     /// <exception cref="TimeoutException">No answer within <see cref="FramedClientOptions.RequestTimeout"/>.</exception>
     /// <exception cref="ArgumentException">The metadata is invalid, or the request would exceed <see cref="FramedClientOptions.MaxFrameBytes"/>.</exception>
-    public async Task<FramedResponse> SendAsync(byte type, ReadOnlyMemory<byte> data, IReadOnlyList<MetadataItem>? metadata, bool idempotent, CancellationToken cancellationToken = default)
+    public async Task<FramedClientResponse> SendAsync(byte type, ReadOnlyMemory<byte> data, IReadOnlyList<MetadataItem>? metadata, bool idempotent, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -156,7 +156,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
             static (context, request) => request.Client.SendOnceAsync(request.Type, request.Data, request.Items, context.CancellationToken),
             call.Context,
             new Request(this, type, data, items)).ConfigureAwait(false);
-        return (FramedResponse)End(call, outcome);
+        return (FramedClientResponse)End(call, outcome);
     }
 
     /// <summary>
@@ -290,7 +290,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
             broken.RetryAfter)
         : exception;
 
-    private static void Abandon(FramedConnection connection, ulong id, Task answer)
+    private static void Abandon(FramedClientConnection connection, ulong id, Task answer)
     {
         connection.Forget(id);
         if (answer.IsFaulted)
@@ -307,8 +307,8 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     private async ValueTask<Outcome<object>> SendOnceAsync(byte type, ReadOnlyMemory<byte> data, ReadOnlyMemory<MetadataItem> items, CancellationToken cancellationToken)
     {
         var id = (ulong)Interlocked.Increment(ref _lastId);
-        Task<FramedResponse> answer;
-        FramedConnection connection;
+        Task<FramedClientResponse> answer;
+        FramedClientConnection connection;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -399,7 +399,7 @@ public sealed class FramedClient : IAsyncDisposable, IDisposable
     /// as requests come. Places that are down are passed over while another can serve; when none can, the request
     /// shares an attempt under way, or fails at once with the reason of the last failure.
     /// </summary>
-    private ValueTask<FramedConnection> PickAsync(CancellationToken cancellationToken)
+    private ValueTask<FramedClientConnection> PickAsync(CancellationToken cancellationToken)
     {
         var slots = _slots;
         if (slots.Length == 1)

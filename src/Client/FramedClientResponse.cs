@@ -3,11 +3,11 @@ using System.Collections.ObjectModel;
 namespace EchoHost.Client;
 
 /// <summary>A server's Response to one request: its Id and Type, the handler's Data and Metadata (copies, owned by the caller).</summary>
-public sealed class FramedResponse
+public sealed class FramedClientResponse
 {
     internal static readonly IReadOnlyDictionary<string, byte[]> NoMetadata = ReadOnlyDictionary<string, byte[]>.Empty;
 
-    internal FramedResponse(ulong id, byte type, byte[] data, IReadOnlyDictionary<string, byte[]> metadata)
+    internal FramedClientResponse(ulong id, byte type, byte[] data, IReadOnlyDictionary<string, byte[]> metadata)
     {
         Id = id;
         Type = type;

@@ -42,7 +42,7 @@ public class FailureTests
     }
 
     /// <summary>A short RequestTimeout may also catch a request that a busy machine is slow to answer: retried, not failed.</summary>
-    private static async Task<FramedResponse> WithRetriesOnTimeout(Func<Task<FramedResponse>> send)
+    private static async Task<FramedClientResponse> WithRetriesOnTimeout(Func<Task<FramedClientResponse>> send)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -291,7 +291,7 @@ public class FailureTests
         // fail at once, so the test retries them.
         await using var back = new FakeFramedServer(endPoint.Port);
         var deadline = DateTime.UtcNow + Hang;
-        FramedResponse? response = null;
+        FramedClientResponse? response = null;
         while (response is null)
         {
             try

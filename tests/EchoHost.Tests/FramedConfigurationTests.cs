@@ -1,5 +1,5 @@
 using EchoHost.Configuration;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 using Microsoft.Extensions.DependencyInjection;
 using static EchoHost.Tests.ConfigurationBuilding;
 
@@ -10,7 +10,7 @@ public class FramedConfigurationTests
 {
     private sealed class NoopHandler : FramedHandler
     {
-        public override ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class FramedConfigurationTests
     [Fact]
     public void Metadata_keys_of_a_response_are_checked()
     {
-        var response = (FramedResponse)Activator.CreateInstance(typeof(FramedResponse), nonPublic: true)!;
+        var response = (FramedServerResponse)Activator.CreateInstance(typeof(FramedServerResponse), nonPublic: true)!;
         response.AddMetadata("k", new byte[] { 1 });
 
         Assert.Throws<ArgumentException>(() => response.AddMetadata("k", new byte[] { 2 }));

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Metrics;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 using EchoHost.ServiceManagers;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

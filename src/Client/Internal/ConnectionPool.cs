@@ -22,5 +22,5 @@ internal sealed class ConnectionPool(EndPoint endPoint, FramedClientOptions opti
     public string Name { get; } = name;
 
     /// <summary>Every open connection, including those a GoAway retired that still finish their requests: for disposal.</summary>
-    public ConcurrentDictionary<FramedConnection, bool> Open { get; } = new();
+    public ConcurrentDictionary<FramedClientConnection, bool> Open { get; } = new();
 }

@@ -32,7 +32,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
     private readonly ConnectionPool _pool;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private volatile FramedConnection? _current;
+    private volatile FramedClientConnection? _current;
     private volatile Task<Attempt>? _attempt;
     private volatile FramedUnavailableException? _lastError; // set while backing off after a failed attempt
     private long _failedAt; // guarded by _gate
@@ -49,7 +49,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
     }
 
     /// <summary>The slot's connection if it takes requests, else null.</summary>
-    public FramedConnection? Usable => _current is { IsUsable: true } connection ? connection : null;
+    public FramedClientConnection? Usable => _current is { IsUsable: true } connection ? connection : null;
 
     /// <summary>A hint for choosing a slot, read without the lock.</summary>
     public SlotState State =>
@@ -63,7 +63,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
 
     /// <summary>The slot's connection; opens it if the slot never had one; fails at once while the slot backs off.</summary>
     /// <exception cref="FramedUnavailableException">No connection: the attempt failed now or before.</exception>
-    public async ValueTask<FramedConnection> GetAsync(CancellationToken cancellationToken)
+    public async ValueTask<FramedClientConnection> GetAsync(CancellationToken cancellationToken)
     {
         if (Usable is { } usable)
         {
@@ -96,7 +96,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
         return outcome.Connection ?? throw outcome.Error!;
     }
 
-    void IConnectionOwner.Retired(FramedConnection connection, string why)
+    void IConnectionOwner.Retired(FramedClientConnection connection, string why)
     {
         lock (_gate)
         {
@@ -119,7 +119,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
         ClientLog.Replacing(_pool.Logger, _pool.Name, _pool.Server, why);
     }
 
-    void IConnectionOwner.Closed(FramedConnection connection)
+    void IConnectionOwner.Closed(FramedClientConnection connection)
     {
         if (_pool.Open.TryRemove(connection, out _))
         {
@@ -129,7 +129,7 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        FramedConnection? connection;
+        FramedClientConnection? connection;
         lock (_gate)
         {
             _disposed = true;
@@ -162,10 +162,10 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
     {
         var metrics = _pool.Metrics;
         metrics.ConnectAttempt();
-        FramedConnection connection;
+        FramedClientConnection connection;
         try
         {
-            connection = await FramedConnection.ConnectAsync(_pool.EndPoint, _pool.Options, this, metrics, CancellationToken.None).ConfigureAwait(false);
+            connection = await FramedClientConnection.ConnectAsync(_pool.EndPoint, _pool.Options, this, metrics, CancellationToken.None).ConfigureAwait(false);
         }
         catch (FramedUnavailableException ex)
         {
@@ -239,5 +239,5 @@ internal sealed class ConnectionSlot : IConnectionOwner, IAsyncDisposable
         }
     }
 
-    private sealed record Attempt(FramedConnection? Connection, FramedUnavailableException? Error);
+    private sealed record Attempt(FramedClientConnection? Connection, FramedUnavailableException? Error);
 }

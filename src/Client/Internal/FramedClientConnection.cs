@@ -18,7 +18,7 @@ namespace EchoHost.Client.Internal;
 /// frames and completes the pending requests by Id. Once closed, it stays closed: the pool opens a new one. It tells
 /// its owner when it stops taking requests (a GoAway, a failure, a close) and when it is closed.
 /// </summary>
-internal sealed class FramedConnection : IAsyncDisposable
+internal sealed class FramedClientConnection : IAsyncDisposable
 {
     private const int Open = 0;
     private const int Draining = 1;
@@ -50,7 +50,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     private string? _connectionError;
     private long _lastReceived; // TimeProvider timestamp of the last bytes read, or of the connection's opening
 
-    private FramedConnection(Socket socket, Stream stream, EndPoint endPoint, int maxFrameBytes, IConnectionOwner owner, ClientMetrics metrics, TimeProvider time)
+    private FramedClientConnection(Socket socket, Stream stream, EndPoint endPoint, int maxFrameBytes, IConnectionOwner owner, ClientMetrics metrics, TimeProvider time)
     {
         _socket = socket;
         _stream = stream;
@@ -85,7 +85,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// Opens a connection; a failure is a <see cref="FramedUnavailableException"/>, since no request was sent on it.
     /// The connect timeout counts on the options' clock.
     /// </summary>
-    public static async Task<FramedConnection> ConnectAsync(EndPoint endPoint, FramedClientOptions options, IConnectionOwner owner, ClientMetrics metrics, CancellationToken cancellationToken)
+    public static async Task<FramedClientConnection> ConnectAsync(EndPoint endPoint, FramedClientOptions options, IConnectionOwner owner, ClientMetrics metrics, CancellationToken cancellationToken)
     {
         var socket = endPoint switch
         {
@@ -142,7 +142,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             throw;
         }
 
-        return new FramedConnection(socket, stream, endPoint, options.MaxFrameBytes, owner, metrics, options.TimeProvider);
+        return new FramedClientConnection(socket, stream, endPoint, options.MaxFrameBytes, owner, metrics, options.TimeProvider);
     }
 
     /// <summary>Starts reading and writing; called once its owner has registered it, so that it cannot close before.</summary>
@@ -156,7 +156,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// Writes a request and returns the task of its answer; throws <see cref="ConnectionUnavailableException"/>,
     /// having written nothing, when the connection no longer takes requests.
     /// </summary>
-    public Task<FramedResponse> Send(ulong id, byte type, ReadOnlySpan<byte> data, ReadOnlySpan<MetadataItem> metadata)
+    public Task<FramedClientResponse> Send(ulong id, byte type, ReadOnlySpan<byte> data, ReadOnlySpan<MetadataItem> metadata)
     {
         var pending = new PendingRequest();
         lock (_gate)
@@ -362,7 +362,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var message = ParseMessage(frame);
                     if (TryTake(message.Id, out var pending))
                     {
-                        pending.TrySetResult(new FramedResponse(message.Id, message.Type, message.Data.ToArray(), CopyMetadata(message.Metadata)));
+                        pending.TrySetResult(new FramedClientResponse(message.Id, message.Type, message.Data.ToArray(), CopyMetadata(message.Metadata)));
                     }
 
                     // Otherwise the request timed out or was cancelled: the late answer is dropped.
@@ -421,7 +421,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     {
         if (metadata.Count == 0)
         {
-            return FramedResponse.NoMetadata;
+            return FramedClientResponse.NoMetadata;
         }
 
         var copy = new Dictionary<string, byte[]>(metadata.Count, StringComparer.Ordinal);
@@ -546,7 +546,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         _owner.Closed(this);
     }
 
-    private sealed class PendingRequest() : TaskCompletionSource<FramedResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+    private sealed class PendingRequest() : TaskCompletionSource<FramedClientResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class PendingPing(byte[] payload) : TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
@@ -562,10 +562,10 @@ internal sealed class FramedConnection : IAsyncDisposable
 internal interface IConnectionOwner
 {
     /// <summary>The connection takes no more requests (a GoAway, a failure, a close); <paramref name="why"/> says which.</summary>
-    void Retired(FramedConnection connection, string why);
+    void Retired(FramedClientConnection connection, string why);
 
     /// <summary>The connection is closed: its socket is released and nothing waits on it any more.</summary>
-    void Closed(FramedConnection connection);
+    void Closed(FramedClientConnection connection);
 }
 
 /// <summary>The connection takes no new requests (GoAway, failure or disposal); nothing was written: try another.</summary>

@@ -9,12 +9,12 @@ namespace EchoHost.Client.Internal;
 /// </summary>
 internal sealed class HealthCheck : IDisposable
 {
-    private readonly FramedConnection _connection;
+    private readonly FramedClientConnection _connection;
     private readonly ConnectionPool _pool;
     private readonly TimeSpan _interval;
     private readonly ITimer _timer;
 
-    public HealthCheck(FramedConnection connection, ConnectionPool pool)
+    public HealthCheck(FramedClientConnection connection, ConnectionPool pool)
     {
         _connection = connection;
         _pool = pool;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using EchoHost.Limits;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.Extensions.Configuration;
 

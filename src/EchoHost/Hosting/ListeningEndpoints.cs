@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Configuration;
-using EchoHost.Protocols;
+using EchoHost.Serving;
 using EchoHost.ServiceManagers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 
 namespace EchoHost.Limits;
 

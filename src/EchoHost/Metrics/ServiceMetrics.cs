@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EchoHost.Configuration;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 
 namespace EchoHost.Metrics;
 

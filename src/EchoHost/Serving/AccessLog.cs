@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols;
+namespace EchoHost.Serving;
 
 /// <summary>
 /// One line per message in the common log format of the simplest echo servers, <c>remote - - [time] "ECHO" bytes</c>,

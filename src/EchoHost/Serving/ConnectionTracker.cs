@@ -4,7 +4,7 @@ using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols;
+namespace EchoHost.Serving;
 
 /// <summary>Counts and logs each connection of one endpoint from its accept to its close, whatever it speaks.</summary>
 internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ConnectionLimiter limiter, ILogger logger)

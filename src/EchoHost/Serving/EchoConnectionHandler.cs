@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols;
+namespace EchoHost.Serving;
 
 /// <summary>
 /// Raw TCP echo: copies every byte back, in order, until the peer finishes sending; then returns, and Kestrel

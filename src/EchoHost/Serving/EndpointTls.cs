@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
-namespace EchoHost.Protocols;
+namespace EchoHost.Serving;
 
 /// <summary>
 /// TLS on an endpoint: Kestrel's HTTPS connection middleware, which serves any connection handler and not HTTP alone,

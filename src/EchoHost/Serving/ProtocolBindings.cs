@@ -1,14 +1,14 @@
 using EchoHost.Configuration;
 using EchoHost.Limits;
 using EchoHost.Metrics;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 using EchoHost.ProxyProtocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols;
+namespace EchoHost.Serving;
 
 /// <summary>What serves each protocol on a Kestrel endpoint: the one place that knows which protocols exist.</summary>
 internal static class ProtocolBindings

@@ -6,7 +6,7 @@ using System.Text;
 using EchoHost.Hosting;
 using EchoHost.Limits;
 using EchoHost.Protocol;
-using EchoHost.Protocols;
+using EchoHost.Serving;
 using EchoHost.ProxyProtocol;
 using EchoHost.Tests.Support;
 using Microsoft.AspNetCore.Builder;

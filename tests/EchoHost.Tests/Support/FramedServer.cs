@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using EchoHost.Hosting;
 using EchoHost.Protocol;
-using EchoHost.Protocols.Framed;
+using EchoHost.Serving.Framed;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -149,7 +149,7 @@ internal static class TestHandlers
 
     private sealed class ThrowingHandler : FramedHandler
     {
-        public override async ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken)
+        public override async ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken)
         {
             await Task.Yield();
             throw new InvalidOperationException("the test handler fails on purpose");
@@ -158,13 +158,13 @@ internal static class TestHandlers
 
     private sealed class SlowHandler : FramedHandler
     {
-        public override async ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken) =>
+        public override async ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
             await Task.Delay(Timeout.Infinite, cancellationToken);
     }
 
     private sealed class GatedHandler(Gate gate) : FramedHandler
     {
-        public override async ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken)
+        public override async ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken)
         {
             gate.Enter();
             await gate.Released;
@@ -174,16 +174,16 @@ internal static class TestHandlers
 
     private sealed class SyncThrowingHandler : FramedHandler
     {
-        public override bool TryHandle(in FramedRequest request, FramedResponse response) =>
+        public override bool TryHandle(in FramedRequest request, FramedServerResponse response) =>
             throw new InvalidOperationException("the synchronous test handler fails on purpose");
 
-        public override ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken) =>
+        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
             throw new UnreachableException();
     }
 
     private sealed class SyncHandler : FramedHandler
     {
-        public override bool TryHandle(in FramedRequest request, FramedResponse response)
+        public override bool TryHandle(in FramedRequest request, FramedServerResponse response)
         {
             foreach (var segment in request.Data)
             {
@@ -195,7 +195,7 @@ internal static class TestHandlers
             return true;
         }
 
-        public override ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken) =>
+        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
             throw new UnreachableException("the fast path answers every request");
     }
 }

@@ -4,7 +4,7 @@ using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// Runs a connection's requests on application handlers' asynchronous path: each on the thread pool (never on a
@@ -45,7 +45,7 @@ internal sealed class AsyncHandlerRunner(
     {
         try
         {
-            var response = new FramedResponse();
+            var response = new FramedServerResponse();
             var outcome = await HandleAsync(handler, request, response);
             Answer(outcome, request, response);
             await writer.FlushAsync();
@@ -66,7 +66,7 @@ internal sealed class AsyncHandlerRunner(
         }
     }
 
-    private async Task<Outcome> HandleAsync(FramedHandler handler, FramedRequest request, FramedResponse response)
+    private async Task<Outcome> HandleAsync(FramedHandler handler, FramedRequest request, FramedServerResponse response)
     {
         try
         {
@@ -126,7 +126,7 @@ internal sealed class AsyncHandlerRunner(
         }
     }
 
-    private void Answer(Outcome outcome, FramedRequest request, FramedResponse response)
+    private void Answer(Outcome outcome, FramedRequest request, FramedServerResponse response)
     {
         switch (outcome)
         {

@@ -4,7 +4,7 @@ using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// Decides what each frame read from a connection gets (PROTOCOL.md's tables): errors for frames that cannot be
@@ -34,7 +34,7 @@ internal sealed class FrameDispatcher(
     private const string RateLimitedText = "too many requests from this address; try again later";
 
     // Reused by every synchronous answer of an application handler on this connection: the fast path allocates nothing.
-    private FramedResponse? _syncResponse;
+    private FramedServerResponse? _syncResponse;
 
     public void Dispatch(in Frame frame)
     {
@@ -100,7 +100,7 @@ internal sealed class FrameDispatcher(
     /// <summary>The application handler's fast path; false when it wants the asynchronous one.</summary>
     private bool TryHandleNow(FramedHandler handler, in Message message)
     {
-        var response = _syncResponse ??= new FramedResponse();
+        var response = _syncResponse ??= new FramedServerResponse();
         var started = metrics.StartHandlerTiming();
         try
         {

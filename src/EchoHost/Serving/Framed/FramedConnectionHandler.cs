@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
-/// Serves the framed protocol of PROTOCOL.md on one endpoint: one <see cref="FramedConnection"/> per connection.
+/// Serves the framed protocol of PROTOCOL.md on one endpoint: one <see cref="FramedServerConnection"/> per connection.
 /// </summary>
 internal sealed class FramedConnectionHandler : ConnectionHandler
 {
@@ -29,12 +29,12 @@ internal sealed class FramedConnectionHandler : ConnectionHandler
 
     private async Task ServeAsync(ConnectionContext connection, FramedCounters counters)
     {
-        using var framed = new FramedConnection(connection, counters, _services);
+        using var framed = new FramedServerConnection(connection, counters, _services);
 
         // On host shutdown Kestrel asks each connection to close and waits for its handler to return: the connection
         // then sends GoAway and answers what it has read. One registration per connection keeps reads allocation-free.
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        using var registration = closeRequested.UnsafeRegister(static state => ((FramedConnection)state!).RequestClose(), framed);
+        using var registration = closeRequested.UnsafeRegister(static state => ((FramedServerConnection)state!).RequestClose(), framed);
 
         await framed.RunAsync();
     }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// An application's handler for one message Type (0x50 to 0xEF) of the framed protocol; register it with
@@ -25,14 +25,14 @@ public abstract class FramedHandler
     /// possibly on a transport thread: it must not block. <paramref name="request"/>'s data and metadata are slices
     /// of the connection's input buffer, valid only during the call. The default returns false.
     /// </summary>
-    public virtual bool TryHandle(in FramedRequest request, FramedResponse response) => false;
+    public virtual bool TryHandle(in FramedRequest request, FramedServerResponse response) => false;
 
     /// <summary>
     /// The asynchronous path. <paramref name="request"/> owns a copy of its data, valid until the returned task
     /// completes. <paramref name="cancellationToken"/> is cancelled when the handler timeout passes or the
     /// connection is lost; the request is answered then whether or not the handler stops.
     /// </summary>
-    public abstract ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken);
+    public abstract ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken);
 }
 
 /// <summary>A request as a handler sees it: the Message of a Request frame (PROTOCOL.md, "Message").</summary>
@@ -63,7 +63,7 @@ public readonly struct FramedRequest
 /// What a handler answers: the Response's Data, written through <see cref="Data"/>, and its Metadata. The server writes
 /// the Response frame, with the request's Id and Type, once the handler returns.
 /// </summary>
-public sealed class FramedResponse
+public sealed class FramedServerResponse
 {
     // Past this, the buffer of a connection's reused response is dropped after use rather than kept for the next one.
     private const int RetainedCapacity = 64 * 1024;
@@ -72,7 +72,7 @@ public sealed class FramedResponse
     private readonly List<MetadataItem> _metadata = [];
     private long _encodedMetadataLength;
 
-    internal FramedResponse()
+    internal FramedServerResponse()
     {
     }
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using EchoHost.Protocol;
-using EchoHost.Protocols.Framed.BuiltIn;
+using EchoHost.Serving.Framed.BuiltIn;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>Which handler serves each message Type: the built-ins and the application's, looked up by index.</summary>
 internal sealed class FramedHandlerRegistry

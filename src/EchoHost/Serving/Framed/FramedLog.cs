@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>What the framed protocol logs; source-generated, so that a disabled level costs a check and nothing else.</summary>
 internal static partial class FramedLog

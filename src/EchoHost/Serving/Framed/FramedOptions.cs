@@ -2,7 +2,7 @@ using EchoHost.Configuration;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Configuration;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>The limits of the framed protocol's endpoints: the <c>EchoHost:Framed</c> configuration section.</summary>
 internal sealed class FramedOptions

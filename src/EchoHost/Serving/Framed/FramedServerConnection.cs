@@ -6,14 +6,14 @@ using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// One framed connection's read loop: reads frames ahead while handlers run, hands each to the
 /// <see cref="FrameDispatcher"/>, flushes once per batch of frames read, and ends the way PROTOCOL.md says: after a
 /// half-close or a frame too large once everything read is answered, and on a close request with GoAway first.
 /// </summary>
-internal sealed class FramedConnection : IDisposable
+internal sealed class FramedServerConnection : IDisposable
 {
     private const string FrameTooLargeText = "the frame is longer than MaxFrameBytes; closing the connection";
     private const string FrameTimeoutText = "the frame arrived slower than the server's minimum rate; closing the connection";
@@ -40,7 +40,7 @@ internal sealed class FramedConnection : IDisposable
     // The read loop ended with input left unread (GoAway, frame_too_large): the connection must linger before it closes.
     private bool _stoppedReading;
 
-    public FramedConnection(ConnectionContext connection, FramedCounters counters, FramedConnectionServices services)
+    public FramedServerConnection(ConnectionContext connection, FramedCounters counters, FramedConnectionServices services)
     {
         _connection = connection;
         _options = services.Options;

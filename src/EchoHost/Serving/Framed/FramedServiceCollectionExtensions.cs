@@ -2,7 +2,7 @@ using System.Globalization;
 using EchoHost.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>Registers an application's handlers for the framed protocol's Types 0x50 to 0xEF.</summary>
 public static class FramedServiceCollectionExtensions
@@ -22,12 +22,12 @@ public static class FramedServiceCollectionExtensions
 
     /// <summary>
     /// Serves message Type <paramref name="type"/> with an asynchronous delegate: it writes the Response into its
-    /// <see cref="FramedResponse"/>; see <see cref="FramedHandler.HandleAsync"/> for what it may rely on.
+    /// <see cref="FramedServerResponse"/>; see <see cref="FramedHandler.HandleAsync"/> for what it may rely on.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not from 0x50 to 0xEF.</exception>
     /// <exception cref="InvalidOperationException">A handler is already registered for <paramref name="type"/>.</exception>
     public static IServiceCollection AddFramedHandler(
-        this IServiceCollection services, byte type, Func<FramedRequest, FramedResponse, CancellationToken, ValueTask> handler)
+        this IServiceCollection services, byte type, Func<FramedRequest, FramedServerResponse, CancellationToken, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         Register(services, type, _ => new DelegateFramedHandler(handler), "a delegate");
@@ -72,9 +72,9 @@ public static class FramedServiceCollectionExtensions
     }
 
     /// <summary>Adapts a delegate to <see cref="FramedHandler"/>: asynchronous path only.</summary>
-    private sealed class DelegateFramedHandler(Func<FramedRequest, FramedResponse, CancellationToken, ValueTask> handler) : FramedHandler
+    private sealed class DelegateFramedHandler(Func<FramedRequest, FramedServerResponse, CancellationToken, ValueTask> handler) : FramedHandler
     {
-        public override ValueTask HandleAsync(FramedRequest request, FramedResponse response, CancellationToken cancellationToken) =>
+        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
             handler(request, response, cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Unicode;
 using EchoHost.Metrics;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// The Stats handler's view of the framed endpoints: the same per-connection counters the metrics read, summed over

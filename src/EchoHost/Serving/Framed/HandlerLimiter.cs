@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// The process-wide bound on asynchronous handlers running at once (<c>MaxConcurrentHandlers</c>), so that many

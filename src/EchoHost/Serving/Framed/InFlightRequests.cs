@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// Counts a connection's requests that went to an asynchronous handler and are not answered yet, and lets the read

@@ -1,7 +1,7 @@
 using System.Globalization;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// A small dense numbering of the message Types that have a handler, so that per-Type counters are a short array per

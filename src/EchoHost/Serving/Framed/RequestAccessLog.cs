@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>A framed connection's access log: one line per request, named by its Type (<c>"ECHO"</c>, <c>"0x50"</c>).</summary>
 internal sealed class RequestAccessLog(AccessLog log, EndPoint? remote, MessageTypeSlots messageTypes)

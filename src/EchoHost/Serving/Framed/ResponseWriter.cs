@@ -2,9 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
-using EchoHost.Protocols.Framed.BuiltIn;
+using EchoHost.Serving.Framed.BuiltIn;
 
-namespace EchoHost.Protocols.Framed;
+namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// The one way frames reach a connection's output. The read loop (answering on the fast path) and asynchronous
@@ -43,7 +43,7 @@ internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters,
     }
 
     /// <summary>Answers a request with what an application handler put in <paramref name="response"/>.</summary>
-    public void WriteResponse(ulong id, byte type, FramedResponse response)
+    public void WriteResponse(ulong id, byte type, FramedServerResponse response)
     {
         lock (_gate)
         {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed.BuiltIn;
+namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>
 /// A built-in handler: it answers synchronously, writing its Response or Error frame straight into the connection's

@@ -1,7 +1,7 @@
 using System.Buffers;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed.BuiltIn;
+namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>Echo (0x10): the request's Data and Metadata back, copied from the input straight into the output.</summary>
 internal sealed class EchoHandler : BuiltInHandler

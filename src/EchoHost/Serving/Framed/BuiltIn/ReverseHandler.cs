@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Unicode;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed.BuiltIn;
+namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>
 /// Reverse (0x20): valid UTF-8 has its Unicode scalar values reversed (so that text stays text); anything else has

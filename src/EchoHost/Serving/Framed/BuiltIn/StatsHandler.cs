@@ -1,7 +1,7 @@
 using System.Buffers;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed.BuiltIn;
+namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>Stats (0x40): the process's framed-protocol counters as a UTF-8 JSON object, formatted on the stack.</summary>
 internal sealed class StatsHandler(FramedStats stats) : BuiltInHandler

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Unicode;
 using EchoHost.Protocol;
 
-namespace EchoHost.Protocols.Framed.BuiltIn;
+namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>
 /// Uppercase (0x30): each Unicode scalar value mapped with the invariant simple upper-case mapping (one scalar to one
