@@ -1,10 +1,11 @@
 using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Hosting;
 using EchoHost.Limits;
 using EchoHost.Metrics;
+using EchoHost.ServiceManagers;
 using EchoHost.Serving;
 using EchoHost.Serving.Framed;
-using EchoHost.ServiceManagers;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -41,6 +42,7 @@ public static class EchoHostApplicationExtensions
         }
 
         services.AddFramedProtocol(settings.Framed);
+        services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton<ServiceMetrics>();
         services.AddConnectionLimits();
         if (settings.AccessLog)

@@ -1,7 +1,11 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Limits;
+
+
 
 namespace EchoHost.Tests;
 
@@ -55,7 +59,8 @@ public class AddressTableTests
         var remote = new IPEndPoint(IPAddress.Parse("::ffff:192.0.2.1"), 4000);
         var pipe = new Pipe();
         table.TryAdmit(Key("192.0.2.1"), 1, out var entry);
-        var watch = new ConnectionWatch(limits, new RateLimit(1_000_000, 1_000_000), entry, "c1", pipe.Reader);
+        var watch = new ConnectionWatch(limits, "c1", pipe.Reader);
+        var requests = new AddressRequests(new RateLimit(1_000_000, 1_000_000), entry!);
         var ok = true;
 
         var allocated = Allocated(() =>
@@ -63,7 +68,7 @@ public class AddressTableTests
             watch.WaitingForPeer();
             watch.Received();
             watch.FrameProgress(3, completedFrame: true);
-            ok &= watch.TryTakeRequest();
+            ok &= requests.TryTake();
             ok &= AddressKey.TryGet(remote, out var key);
             ok &= table.TryAdmit(key, 2, out var again) == RejectReason.None;
             table.Release(again!, 3);

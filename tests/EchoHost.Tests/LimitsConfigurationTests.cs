@@ -1,5 +1,7 @@
+using EchoHost.Configuration;
 using EchoHost.Limits;
 using static EchoHost.Tests.ConfigurationBuilding;
+
 
 namespace EchoHost.Tests;
 

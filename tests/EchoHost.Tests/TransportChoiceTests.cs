@@ -1,13 +1,15 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Hosting;
 using EchoHost.Metrics;
-using EchoHost.Serving.Framed;
 using EchoHost.ServiceManagers;
+using EchoHost.Serving.Framed;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+
 
 namespace EchoHost.Tests;
 
@@ -50,7 +52,8 @@ public class TransportChoiceTests
         using var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new ServiceMetrics(services.GetRequiredService<IMeterFactory>(), settings, new MessageTypeSlots([]));
+        var messageTypes = new MessageTypeSlots([]);
+        var metrics = new ServiceMetrics(services.GetRequiredService<IMeterFactory>(), settings, new LiveConnectionRegistry(settings, messageTypes), messageTypes);
         var reporter = new StartupReporter(settings, new ListeningEndpoints(settings, InheritedSockets.None), metrics, factory.CreateLogger<StartupReporter>());
         await reporter.StartingAsync(CancellationToken.None);
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Net;
-using EchoHost.Limits;
-using EchoHost.Serving.Framed;
 using EchoHost.Transport.Native;
 using Microsoft.Extensions.Configuration;
 
@@ -135,16 +133,16 @@ internal sealed class EchoHostSettings
         if (string.IsNullOrEmpty(protocolText))
         {
             throw new EchoHostConfigurationException(
-                $"Endpoint '{name}' ({url}): no Protocol; set EchoHost:Endpoints:{name}:Protocol to echo, framed or http");
+                $"Endpoint '{name}' ({url}): no Protocol; set EchoHost:Endpoints:{name}:Protocol to {EndpointProtocol.Expected}");
         }
 
-        if (!TryParseProtocol(protocolText, out var protocol))
+        if (EndpointProtocol.Find(protocolText) is not { } protocol)
         {
             throw new EchoHostConfigurationException(
-                $"Endpoint '{name}' ({url}): unknown protocol '{protocolText}'; expected echo, framed or http");
+                $"Endpoint '{name}' ({url}): unknown protocol '{protocolText}'; expected {EndpointProtocol.Expected}");
         }
 
-        if (scheme is UrlScheme.Http or UrlScheme.Https && protocol != EndpointProtocol.Http)
+        if (!protocol.Schemes.Contains(scheme))
         {
             throw new EchoHostConfigurationException(
                 $"Endpoint '{name}' ({url}): an {EndpointUrl.Prefix(scheme)} Url serves HTTP, but the protocol is {protocolText}; write tcp://HOST:PORT, tls://HOST:PORT or unix:/path");
@@ -156,26 +154,6 @@ internal sealed class EchoHostSettings
             Tls = TlsSettings.Load(definition.Describe(), name, scheme, section.GetSection("Tls")),
             ProxyProtocol = ProxyProtocolSettings.Load(definition.Describe(), name, address!, section),
         };
-    }
-
-    private static bool TryParseProtocol(string text, out EndpointProtocol protocol)
-    {
-        // Enum.TryParse would also take numbers ("1") and names in any combination; only the three words count.
-        switch (text.ToUpperInvariant())
-        {
-            case "ECHO":
-                protocol = EndpointProtocol.Echo;
-                return true;
-            case "FRAMED":
-                protocol = EndpointProtocol.Framed;
-                return true;
-            case "HTTP":
-                protocol = EndpointProtocol.Http;
-                return true;
-            default:
-                protocol = default;
-                return false;
-        }
     }
 
     /// <summary>

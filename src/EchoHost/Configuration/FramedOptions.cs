@@ -1,8 +1,7 @@
-using EchoHost.Configuration;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Configuration;
 
-namespace EchoHost.Serving.Framed;
+namespace EchoHost.Configuration;
 
 /// <summary>The limits of the framed protocol's endpoints: the <c>EchoHost:Framed</c> configuration section.</summary>
 internal sealed class FramedOptions

@@ -1,8 +1,7 @@
 using System.Globalization;
-using EchoHost.Configuration;
 using Microsoft.Extensions.Configuration;
 
-namespace EchoHost.Limits;
+namespace EchoHost.Configuration;
 
 /// <summary>
 /// One <c>Limits</c> section as bound: <c>EchoHost:Limits</c> (the server's, and every endpoint's defaults) or
@@ -159,15 +158,19 @@ internal sealed class LimitsSettings
         }
 
         // In EchoHost:Limits these are defaults that only framed endpoints take; set on another endpoint they are a mistake.
-        if (endpoint.Protocol != EndpointProtocol.Framed)
+        if (!endpoint.Protocol.Applies(ProtocolLimits.RequestRate))
         {
             FramedOnly(path, endpoint, nameof(LimitsSection.RequestsPerSecondPerAddress), section.RequestsPerSecondPerAddress);
             FramedOnly(path, endpoint, nameof(LimitsSection.RequestBurstPerAddress), section.RequestBurstPerAddress);
+        }
+
+        if (!endpoint.Protocol.Applies(ProtocolLimits.SlowFrame))
+        {
             FramedOnly(path, endpoint, nameof(LimitsSection.MinFrameBytesPerSecond), section.MinFrameBytesPerSecond);
             FramedOnly(path, endpoint, nameof(LimitsSection.FrameGracePeriod), section.FrameGracePeriod);
         }
 
-        if (endpoint.Protocol == EndpointProtocol.Http && section.IdleTimeout is not null)
+        if (!endpoint.Protocol.Applies(ProtocolLimits.IdleTimeout) && section.IdleTimeout is not null)
         {
             throw new EchoHostConfigurationException(
                 $"{path}:IdleTimeout does not apply to http endpoints: Kestrel's keep-alive timeout closes idle HTTP connections");

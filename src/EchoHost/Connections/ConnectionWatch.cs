@@ -1,21 +1,19 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
-using EchoHost.Serving.Framed;
+using EchoHost.Configuration;
 
-namespace EchoHost.Limits;
+namespace EchoHost.Connections;
 
 /// <summary>
-/// What the limits know of one live connection: when it last received bytes, the frame it is receiving (framed), its
-/// address's buckets. The connection writes a few fields per read (no allocation, no lock); the periodic
-/// <see cref="LimitsSweep"/> reads them, and tells a connection that has run out of time by cancelling its pending
+/// What the limits know of one live connection: when it last received bytes, the frame it is receiving (framed). The
+/// connection writes a few fields per read (no allocation, no lock); the periodic
+/// limits' sweep reads them, and tells a connection that has run out of time by cancelling its pending
 /// read, after which the connection reads <see cref="TimedOut"/> and ends as its protocol says.
 /// </summary>
-internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRate, AddressEntry? address, string connectionId, PipeReader input)
+internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId, PipeReader input)
 {
     private readonly long _idleMilliseconds = (long)limits.IdleTimeout.TotalMilliseconds;
     private readonly long _graceMilliseconds = (long)limits.FrameGracePeriod.TotalMilliseconds;
-    private readonly RateLimit _requestRate = requestRate;
-    private InFlightRequests? _inFlight;
+    private IPendingWork? _work;
     private long _lastReceived = Environment.TickCount64;
     private long _frameStarted;
     private long _frameBytes;
@@ -24,14 +22,11 @@ internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRa
 
     public string ConnectionId => connectionId;
 
-    /// <summary>The address's entry; null for a connection not limited per address (Unix domain socket, no such limit).</summary>
-    public AddressEntry? Address => address;
-
     /// <summary>Set once, by the sweep, when the connection has run out of time.</summary>
     public ConnectionTimeout TimedOut => (ConnectionTimeout)Volatile.Read(ref _timedOut);
 
-    /// <summary>A framed connection's requests in flight: while any is, the connection is busy, not idle.</summary>
-    public void Track(InFlightRequests inFlight) => _inFlight = inFlight;
+    /// <summary>Work the connection has in hand (a framed connection's requests in flight): while any is, it is busy, not idle.</summary>
+    public void Track(IPendingWork work) => _work = work;
 
     /// <summary>The connection is about to wait for the peer's bytes: the idle and frame clocks run only while it does.</summary>
     public void WaitingForPeer() => _waiting = true;
@@ -61,9 +56,6 @@ internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRa
         Volatile.Write(ref _frameBytes, partialBytes);
     }
 
-    /// <summary>Takes a token from the address's request bucket; true when the request may be served.</summary>
-    public bool TryTakeRequest() => address is null || _requestRate.TryTake(ref address.RequestsFullAt, Stopwatch.GetTimestamp());
-
     /// <summary>
     /// The sweep's question at <paramref name="now"/> (<see cref="Environment.TickCount64"/>): has the connection run
     /// out of time? If so it is told, once. <paramref name="framed"/> says whether the frame rule applies.
@@ -75,7 +67,7 @@ internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRa
             return ConnectionTimeout.None;
         }
 
-        if (!_waiting || _inFlight is { Count: > 0 })
+        if (!_waiting || _work is { Pending: > 0 })
         {
             // Busy (handlers running, answers being sent, the server not reading): idle time starts when it is done,
             // and so does the time of a frame in progress (unless the connection has moved on to another meanwhile).
@@ -110,4 +102,18 @@ internal sealed class ConnectionWatch(EndpointLimits limits, RateLimit requestRa
 
         return reason;
     }
+}
+
+/// <summary>Work a connection has in hand besides reading, such as requests its handlers have not answered yet.</summary>
+internal interface IPendingWork
+{
+    int Pending { get; }
+}
+
+/// <summary>Why the sweep ended a connection; the label values of <c>echohost.connections.timed_out</c> follow the order.</summary>
+internal enum ConnectionTimeout
+{
+    None = -1,
+    Idle,
+    SlowFrame,
 }

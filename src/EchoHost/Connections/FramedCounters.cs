@@ -1,6 +1,6 @@
 using EchoHost.Protocol;
 
-namespace EchoHost.Metrics;
+namespace EchoHost.Connections;
 
 /// <summary>A framed connection's counters: besides bytes, frames by kind, requests answered by Type, errors by code.</summary>
 internal sealed class FramedCounters(int messageTypeSlots) : ConnectionCounters

@@ -1,7 +1,4 @@
-using System.Globalization;
-using EchoHost.Protocol;
-
-namespace EchoHost.Serving.Framed;
+namespace EchoHost.Connections;
 
 /// <summary>
 /// A small dense numbering of the message Types that have a handler, so that per-Type counters are a short array per
@@ -11,25 +8,18 @@ internal sealed class MessageTypeSlots
 {
     private readonly byte[] _slotOfType = new byte[256];
 
-    public MessageTypeSlots(IEnumerable<FramedHandlerRegistration> registrations)
+    /// <summary>Numbers <paramref name="served"/> in their order, each Type with its label value.</summary>
+    public MessageTypeSlots(IEnumerable<(byte Type, string Name)> served)
     {
+        ArgumentNullException.ThrowIfNull(served);
         List<string> names = ["unknown"];
-        Add(MessageTypes.Echo, "echo");
-        Add(MessageTypes.Reverse, "reverse");
-        Add(MessageTypes.Uppercase, "uppercase");
-        Add(MessageTypes.Stats, "stats");
-        foreach (var registration in registrations.OrderBy(r => r.Type))
-        {
-            Add(registration.Type, string.Create(CultureInfo.InvariantCulture, $"0x{registration.Type:X2}"));
-        }
-
-        Names = [.. names];
-
-        void Add(byte type, string name)
+        foreach (var (type, name) in served)
         {
             _slotOfType[type] = (byte)names.Count;
             names.Add(name);
         }
+
+        Names = [.. names];
     }
 
     /// <summary>The label value of each slot: <c>unknown</c>, the built-ins' names, then <c>0x50</c> and so on.</summary>

@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+
 namespace EchoHost.Limits;
 
 /// <summary>What an endpoint remembers of one address (<see cref="AddressKey"/>).</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using EchoHost.Configuration;
-using EchoHost.Metrics;
+using EchoHost.Connections;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -10,8 +10,8 @@ namespace EchoHost.Limits;
 
 /// <summary>
 /// One endpoint's limits: admits or refuses each new connection (server-wide count, the endpoint's count, the
-/// address's rate and count), gives the admitted ones their <see cref="ConnectionWatch"/>, and counts refusals and
-/// timeouts for the metrics and the log.
+/// address's rate and count), gives the admitted ones their <see cref="ConnectionWatch"/> and request bucket, and
+/// counts refusals and timeouts for the metrics and the log. Its sweep walks the endpoint's <see cref="LiveConnections"/>.
 /// </summary>
 internal sealed class ConnectionLimiter
 {
@@ -28,7 +28,7 @@ internal sealed class ConnectionLimiter
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
     private readonly ServerConnectionCount _server;
-    private readonly EndpointCounters _counters;
+    private readonly LiveConnections _live;
     private readonly AddressTable? _addresses;
     private readonly RateLimit _requestRate;
     private readonly long[] _rejected = new long[LimitNames.RejectReasons.Length];
@@ -37,13 +37,13 @@ internal sealed class ConnectionLimiter
     private long _lastLogged = Environment.TickCount64 - (long)LogInterval.TotalMilliseconds;
     private int _connections;
 
-    public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, EndpointCounters counters)
+    public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, LiveConnections live)
     {
         Endpoint = endpoint;
         Limits = limits;
         _server = server;
-        _counters = counters;
-        _requestRate = endpoint.Protocol == EndpointProtocol.Framed
+        _live = live;
+        _requestRate = endpoint.Protocol.Applies(ProtocolLimits.RequestRate)
             ? new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress)
             : default;
         // Only an endpoint with a limit per address keeps a table of addresses.
@@ -68,7 +68,7 @@ internal sealed class ConnectionLimiter
     /// <summary>
     /// Counts <paramref name="connection"/> against the limits: true with the address it is counted under (null when
     /// no limit per address applies), or false with the reason it is refused (nothing stays counted then). An
-    /// admitted connection is released with <see cref="Release(AddressEntry?)"/>, or through its watch.
+    /// admitted connection is released with <see cref="Release(AddressEntry?)"/>.
     /// </summary>
     public bool TryAdmit(ConnectionContext connection, out AddressEntry? address, out RejectReason reason)
     {
@@ -113,14 +113,21 @@ internal sealed class ConnectionLimiter
     /// <summary>Counts a connection refused before the limits saw it (<see cref="RejectReason.ProxyProtocol"/>).</summary>
     public void CountRejected(RejectReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
 
-    /// <summary>The watch of a connection admitted under <paramref name="address"/>, over the input its protocol reads.</summary>
-    public ConnectionWatch Watch(ConnectionContext connection, AddressEntry? address) =>
-        new(Limits, _requestRate, address, connection.ConnectionId, connection.Transport.Input);
+    /// <summary>The watch of an admitted connection, over the input its protocol reads.</summary>
+    public ConnectionWatch Watch(ConnectionContext connection) =>
+        new(Limits, connection.ConnectionId, connection.Transport.Input);
+
+    /// <summary>
+    /// The request bucket of a connection admitted under <paramref name="address"/>, shared by the address's
+    /// connections; null when no request rate applies (or the connection is not limited per address).
+    /// </summary>
+    public IRequestGate? RequestGate(AddressEntry? address) =>
+        address is not null && _requestRate.IsOn ? new AddressRequests(_requestRate, address) : null;
 
     /// <summary>Ends a refused connection: a framed client is told why with GoAway; the others are just closed.</summary>
     public static async Task RejectAsync(ConnectionContext connection, EndpointDefinition endpoint, RejectReason reason)
     {
-        if (endpoint.Protocol != EndpointProtocol.Framed)
+        if (!endpoint.Protocol.Applies(ProtocolLimits.ToldWhyRefused))
         {
             return;
         }
@@ -136,9 +143,6 @@ internal sealed class ConnectionLimiter
             // The client left first: nothing to tell it.
         }
     }
-
-    /// <summary>A connection admitted by <see cref="TryAdmit"/> has closed.</summary>
-    public void Release(ConnectionWatch watch) => Release(watch.Address);
 
     /// <summary>A connection admitted by <see cref="TryAdmit"/> under <paramref name="address"/> has closed.</summary>
     public void Release(AddressEntry? address)
@@ -159,9 +163,9 @@ internal sealed class ConnectionLimiter
     public void Sweep(long now, List<ConnectionWatch> watches, ILogger logger)
     {
         watches.Clear();
-        _counters.CollectWatches(watches);
-        var framed = Endpoint.Protocol == EndpointProtocol.Framed;
-        var watchesTime = Endpoint.Protocol != EndpointProtocol.Http;
+        _live.CollectWatches(watches);
+        var framed = Endpoint.Protocol.Applies(ProtocolLimits.SlowFrame);
+        var watchesTime = framed || Endpoint.Protocol.Applies(ProtocolLimits.IdleTimeout);
         foreach (var watch in watches)
         {
             var timeout = watchesTime ? watch.Check(now, framed) : ConnectionTimeout.None;
@@ -207,6 +211,12 @@ internal sealed class ConnectionLimiter
             _lastLogged = now;
         }
     }
+}
+
+/// <summary>An address's request bucket, as a connection from it draws on it before each request it serves.</summary>
+internal sealed class AddressRequests(RateLimit rate, AddressEntry address) : IRequestGate
+{
+    public bool TryTake() => rate.TryTake(ref address.RequestsFullAt, Stopwatch.GetTimestamp());
 }
 
 /// <summary>The connections of every endpoint together, against <c>EchoHost:Limits:MaxConnections</c> (0: unlimited).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Metrics;
 
 namespace EchoHost.Limits;
@@ -16,12 +17,13 @@ internal sealed class ConnectionLimits
 
     private readonly ConnectionLimiter[] _limiters;
 
-    public ConnectionLimits(EchoHostSettings settings, ServiceMetrics metrics, IMeterFactory meterFactory)
+    public ConnectionLimits(EchoHostSettings settings, LiveConnectionRegistry live, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(live);
         ArgumentNullException.ThrowIfNull(meterFactory);
         var server = new ServerConnectionCount(settings.Limits.MaxConnections);
-        _limiters = settings.Endpoints.Select(e => new ConnectionLimiter(e, settings.Limits.For(e), server, metrics.For(e))).ToArray();
+        _limiters = settings.Endpoints.Select(e => new ConnectionLimiter(e, settings.Limits.For(e), server, live.For(e))).ToArray();
         SweepInterval = ChooseSweepInterval(_limiters);
 
         var meter = meterFactory.Create(ServiceMetrics.MeterName);

@@ -1,3 +1,4 @@
+using EchoHost.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

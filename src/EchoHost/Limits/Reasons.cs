@@ -14,14 +14,6 @@ internal enum RejectReason
     ProxyProtocol,
 }
 
-/// <summary>Why the sweep ended a connection; the label values of <c>echohost.connections.timed_out</c> follow the order.</summary>
-internal enum ConnectionTimeout
-{
-    None = -1,
-    Idle,
-    SlowFrame,
-}
-
 internal static class LimitNames
 {
     public static readonly string[] RejectReasons =

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EchoHost.Configuration;
-using EchoHost.Serving.Framed;
+using EchoHost.Connections;
 
 namespace EchoHost.Metrics;
 
 /// <summary>
-/// The service's instruments (meter <c>EchoHost</c>). Counts live in each endpoint's <see cref="EndpointCounters"/>,
+/// The service's instruments (meter <c>EchoHost</c>). Counts live in each endpoint's <see cref="LiveConnections"/>,
 /// written by connections with plain additions; the observable instruments read them when metrics are collected,
 /// so that hot paths never call into the metrics API. Only the handler duration histogram records per request, and
 /// only for application handlers while someone listens.
@@ -19,12 +19,15 @@ internal sealed class ServiceMetrics
     private readonly string[] _messageTypeNames;
     private readonly Histogram<double> _handlerDuration;
 
-    public ServiceMetrics(IMeterFactory meterFactory, EchoHostSettings settings, MessageTypeSlots messageTypes)
+    public ServiceMetrics(IMeterFactory meterFactory, EchoHostSettings settings, LiveConnectionRegistry live, MessageTypeSlots messageTypes)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(messageTypes);
         _messageTypeNames = messageTypes.Names;
         var transport = settings.Transport.Kind.ToString().ToLowerInvariant();
-        _endpoints = settings.Endpoints.Select(e => new EndpointCounters(e, transport, _messageTypeNames.Length)).ToArray();
+        _endpoints = settings.Endpoints.Select(e => new EndpointCounters(e, transport, live.For(e), _messageTypeNames.Length)).ToArray();
 
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("echohost.connections.accepted", () => ReadConnections(c => c.Accepted), "{connection}", "Connections accepted.");
@@ -41,9 +44,6 @@ internal sealed class ServiceMetrics
     }
 
     public IReadOnlyList<EndpointCounters> Endpoints => _endpoints;
-
-    public EndpointCounters For(EndpointDefinition endpoint) =>
-        Array.Find(_endpoints, e => e.Name == endpoint.Name) ?? throw new ArgumentException($"Endpoint {endpoint.Name} is not configured.", nameof(endpoint));
 
     /// <summary>A start time for <see cref="RecordHandlerDuration"/>, or 0 when nobody listens (the clock is not read).</summary>
     public long StartHandlerTiming() => _handlerDuration.Enabled ? Stopwatch.GetTimestamp() : 0;

@@ -1,61 +1,60 @@
 using System.Net;
+using EchoHost.Connections;
 using EchoHost.Limits;
-using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Serving;
 
-/// <summary>Counts and logs each connection of one endpoint from its accept to its close, whatever it speaks.</summary>
-internal sealed partial class ConnectionTracker(EndpointCounters endpoint, ConnectionLimiter limiter, ILogger logger)
+/// <summary>
+/// Counts and logs each connection of one endpoint from its accept to its close, whatever it speaks: it admits the
+/// connection through the endpoint's limits and keeps it in the endpoint's <see cref="LiveConnections"/>, the one
+/// registry of them, which it alone writes.
+/// </summary>
+internal sealed partial class ConnectionTracker(LiveConnections live, ConnectionLimiter limiter, ILogger logger)
 {
-    public EndpointCounters Endpoint => endpoint;
-
     /// <summary>
     /// Serves <paramref name="connection"/> with <paramref name="serve"/>, its counts kept in <paramref name="counters"/>;
     /// or, past a limit, ends it at once (counted as rejected, not as accepted).
     /// </summary>
-    public async Task TrackAsync<T>(ConnectionContext connection, T counters, Func<ConnectionContext, T, Task> serve)
+    public async Task TrackAsync<T>(ConnectionContext connection, T counters, Func<ConnectionContext, T, LiveConnection, Task> serve)
         where T : ConnectionCounters
     {
-        ConnectionWatch watch;
-        if (endpoint.IsTls)
+        AddressEntry? address;
+        if (limiter.Endpoint.Tls is not null)
         {
             // Admitted before its handshake (AdmitBeforeHandshakeAsync), which has completed.
             var admission = connection.Features.Get<Admission>()!;
             admission.Tracked = true;
-            watch = limiter.Watch(connection, admission.Address);
+            address = admission.Address;
         }
-        else if (limiter.TryAdmit(connection, out var address, out var rejected))
-        {
-            watch = limiter.Watch(connection, address);
-        }
-        else
+        else if (!limiter.TryAdmit(connection, out address, out var rejected))
         {
             await ConnectionLimiter.RejectAsync(connection, limiter.Endpoint, rejected);
             return;
         }
 
-        counters.Watch = watch;
-        endpoint.Open(counters);
+        var entry = new LiveConnection(counters, limiter.Watch(connection), limiter.RequestGate(address));
+        live.Open(entry);
+        var endpointName = live.EndpointName;
         // The remote address is made on first use: only when the line is written.
         var logging = logger.IsEnabled(LogLevel.Debug);
         if (logging)
         {
-            LogAccepted(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
+            LogAccepted(logger, connection.ConnectionId, endpointName, connection.RemoteEndPoint);
         }
 
         try
         {
-            await serve(connection, counters);
+            await serve(connection, counters, entry);
         }
         finally
         {
-            endpoint.Close(counters);
-            limiter.Release(watch);
+            live.Close(entry);
+            limiter.Release(address);
             if (logging)
             {
-                LogClosed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint, counters.BytesReceived, counters.BytesSent);
+                LogClosed(logger, connection.ConnectionId, endpointName, connection.RemoteEndPoint, counters.BytesReceived, counters.BytesSent);
             }
         }
     }
@@ -84,8 +83,8 @@ internal sealed partial class ConnectionTracker(EndpointCounters endpoint, Conne
             if (!admission.Tracked)
             {
                 limiter.Release(address);
-                endpoint.TlsHandshakeFailed();
-                LogTlsHandshakeFailed(logger, connection.ConnectionId, endpoint.Name, connection.RemoteEndPoint);
+                live.TlsHandshakeFailed();
+                LogTlsHandshakeFailed(logger, connection.ConnectionId, live.EndpointName, connection.RemoteEndPoint);
             }
         }
     }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using EchoHost.Metrics;
+using EchoHost.Connections;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
@@ -18,7 +18,7 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
     private readonly ConnectionTracker _tracker;
     private readonly AccessLog? _accessLog;
     private readonly ILogger _logger;
-    private readonly Func<ConnectionContext, ConnectionCounters, Task> _serve;
+    private readonly Func<ConnectionContext, ConnectionCounters, LiveConnection, Task> _serve;
 
     public EchoConnectionHandler(ConnectionTracker tracker, ILogger<EchoConnectionHandler> logger, AccessLog? accessLog = null)
     {
@@ -34,7 +34,7 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
         return _tracker.TrackAsync(connection, new ConnectionCounters(), _serve);
     }
 
-    private async Task ServeAsync(ConnectionContext connection, ConnectionCounters counters)
+    private async Task ServeAsync(ConnectionContext connection, ConnectionCounters counters, LiveConnection live)
     {
         var transport = connection.Transport;
 
@@ -62,7 +62,7 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
 
         try
         {
-            await EchoAsync(transport.Input, transport.Output, counters, _accessLog, _accessLog is null ? null : connection.RemoteEndPoint);
+            await EchoAsync(transport.Input, transport.Output, counters, live.Watch, _accessLog, _accessLog is null ? null : connection.RemoteEndPoint);
         }
         catch (Exception ex) when (ex is IOException or ConnectionAbortedException)
         {
@@ -72,14 +72,13 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
         }
     }
 
-    private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, AccessLog? accessLog, EndPoint? remote)
+    private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, ConnectionWatch watch, AccessLog? accessLog, EndPoint? remote)
     {
-        var watch = counters.Watch;
         while (true)
         {
-            watch?.WaitingForPeer();
+            watch.WaitingForPeer();
             var result = await input.ReadAsync();
-            watch?.Received();
+            watch.Received();
             var buffer = result.Buffer;
             if (!buffer.IsEmpty)
             {

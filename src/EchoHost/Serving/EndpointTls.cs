@@ -35,7 +35,7 @@ internal static class EndpointTls
         };
 
         // Kestrel offers ALPN for HTTP/1.1 and HTTP/2 on every TLS endpoint; echo and framed are neither.
-        var noAlpn = endpoint.Protocol != EndpointProtocol.Http;
+        var noAlpn = !endpoint.Protocol.OffersAlpn;
         var clientPolicy = ClientCertificatePolicy(tls);
         if (noAlpn || clientPolicy is not null)
         {

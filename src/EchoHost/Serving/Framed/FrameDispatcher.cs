@@ -1,5 +1,6 @@
 using System.Buffers;
-using EchoHost.Limits;
+using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,7 @@ internal sealed class FrameDispatcher(
     ServiceMetrics metrics,
     MessageTypeSlots messageTypes,
     RequestAccessLog? accessLog,
-    ConnectionWatch? watch,
+    LiveConnection live,
     FramedOptions options,
     string connectionId,
     ILogger logger)
@@ -71,7 +72,7 @@ internal sealed class FrameDispatcher(
         accessLog?.Write(message.Type, payload.Length);
 
         // Answered, never dropped: the client learns which request was refused and may send it again later.
-        if (watch is not null && !watch.TryTakeRequest())
+        if (!live.TryTakeRequest())
         {
             writer.WriteError(message.Id, message.Type, ErrorCodes.RateLimited, RateLimitedText, answersRequest: true);
             return;

@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -12,7 +14,7 @@ internal sealed class FramedConnectionHandler : ConnectionHandler
 {
     private readonly ConnectionTracker _tracker;
     private readonly FramedConnectionServices _services;
-    private readonly Func<ConnectionContext, FramedCounters, Task> _serve;
+    private readonly Func<ConnectionContext, FramedCounters, LiveConnection, Task> _serve;
 
     public FramedConnectionHandler(ConnectionTracker tracker, FramedConnectionServices services)
     {
@@ -27,9 +29,9 @@ internal sealed class FramedConnectionHandler : ConnectionHandler
         return _tracker.TrackAsync(connection, new FramedCounters(_services.MessageTypes.Names.Length), _serve);
     }
 
-    private async Task ServeAsync(ConnectionContext connection, FramedCounters counters)
+    private async Task ServeAsync(ConnectionContext connection, FramedCounters counters, LiveConnection live)
     {
-        using var framed = new FramedServerConnection(connection, counters, _services);
+        using var framed = new FramedServerConnection(connection, counters, live, _services);
 
         // On host shutdown Kestrel asks each connection to close and waits for its handler to return: the connection
         // then sends GoAway and answers what it has read. One registration per connection keeps reads allocation-free.

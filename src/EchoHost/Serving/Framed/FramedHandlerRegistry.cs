@@ -2,6 +2,7 @@ using System.Globalization;
 using EchoHost.Protocol;
 using EchoHost.Serving.Framed.BuiltIn;
 
+
 namespace EchoHost.Serving.Framed;
 
 /// <summary>Which handler serves each message Type: the built-ins and the application's, looked up by index.</summary>
@@ -13,10 +14,10 @@ internal sealed class FramedHandlerRegistry
     public FramedHandlerRegistry(IEnumerable<FramedHandlerRegistration> registrations, IServiceProvider services, FramedStats stats)
     {
         ArgumentNullException.ThrowIfNull(registrations);
-        _builtIns[MessageTypes.Echo] = new EchoHandler();
-        _builtIns[MessageTypes.Reverse] = new ReverseHandler();
-        _builtIns[MessageTypes.Uppercase] = new UppercaseHandler();
-        _builtIns[MessageTypes.Stats] = new StatsHandler(stats);
+        foreach (var builtIn in BuiltInHandlers.All)
+        {
+            _builtIns[builtIn.Type] = builtIn.Create(stats);
+        }
 
         foreach (var registration in registrations)
         {

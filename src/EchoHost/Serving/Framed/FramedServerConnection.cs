@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using EchoHost.Limits;
-using EchoHost.Metrics;
+using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -30,7 +30,7 @@ internal sealed class FramedServerConnection : IDisposable
     private readonly ResponseWriter _writer;
     private readonly InFlightRequests _inFlight;
     private readonly FrameDispatcher _dispatcher;
-    private readonly ConnectionWatch? _watch;
+    private readonly ConnectionWatch _watch;
 
     // Cancelled when the peer is gone (a reset, an abort, an output nobody reads any more), to stop the handlers of its
     // requests. Not ConnectionContext.ConnectionClosed: transports fire that on a half-close too, when answers are due.
@@ -40,7 +40,7 @@ internal sealed class FramedServerConnection : IDisposable
     // The read loop ended with input left unread (GoAway, frame_too_large): the connection must linger before it closes.
     private bool _stoppedReading;
 
-    public FramedServerConnection(ConnectionContext connection, FramedCounters counters, FramedConnectionServices services)
+    public FramedServerConnection(ConnectionContext connection, FramedCounters counters, LiveConnection live, FramedConnectionServices services)
     {
         _connection = connection;
         _options = services.Options;
@@ -48,11 +48,11 @@ internal sealed class FramedServerConnection : IDisposable
         _logger = services.Logger;
         _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes);
         _inFlight = new InFlightRequests(_options.MaxInFlightPerConnection);
-        _watch = counters.Watch;
-        _watch?.Track(_inFlight);
+        _watch = live.Watch;
+        _watch.Track(_inFlight);
         var runner = new AsyncHandlerRunner(_writer, _inFlight, services.Limiter, services.Metrics, services.MessageTypes, _options, connection.ConnectionId, _logger, _lost.Token);
         var accessLog = services.AccessLog is { } log ? new RequestAccessLog(log, connection.RemoteEndPoint, services.MessageTypes) : null;
-        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, _watch, _options, connection.ConnectionId, _logger);
+        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, live, _options, connection.ConnectionId, _logger);
     }
 
     private enum BatchEnd
@@ -133,9 +133,9 @@ internal sealed class FramedServerConnection : IDisposable
                 return;
             }
 
-            _watch?.WaitingForPeer();
+            _watch.WaitingForPeer();
             var result = await input.ReadAsync();
-            _watch?.Received();
+            _watch.Received();
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
@@ -147,7 +147,7 @@ internal sealed class FramedServerConnection : IDisposable
             var end = ReadFrames(buffer, out var consumed, out var examined);
             var read = buffer.Slice(0, consumed).Length;
             _counters.BytesReceived += read;
-            _watch?.FrameProgress(end == BatchEnd.NeedMoreData ? buffer.Length - read : 0, read > 0);
+            _watch.FrameProgress(end == BatchEnd.NeedMoreData ? buffer.Length - read : 0, read > 0);
             input.AdvanceTo(consumed, examined);
 
             // One flush for the whole batch of answers; waiting for it is the back-pressure on a peer that does not read.

@@ -1,5 +1,8 @@
 using System.Globalization;
+using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Protocol;
+using EchoHost.Serving.Framed.BuiltIn;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EchoHost.Serving.Framed;
@@ -63,13 +66,18 @@ public static class FramedServiceCollectionExtensions
     internal static IServiceCollection AddFramedProtocol(this IServiceCollection services, FramedOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton<MessageTypeSlots>();
+        services.AddSingleton(provider => new MessageTypeSlots(ServedTypes(provider.GetServices<FramedHandlerRegistration>())));
         services.AddSingleton<FramedStats>();
         services.AddSingleton<HandlerLimiter>();
         services.AddSingleton<FramedHandlerRegistry>();
         services.AddSingleton<FramedConnectionServices>();
         return services;
     }
+
+    /// <summary>The Types that have a handler, each with its label value: the built-ins by name, then the application's by number.</summary>
+    private static IEnumerable<(byte Type, string Name)> ServedTypes(IEnumerable<FramedHandlerRegistration> registrations) =>
+        BuiltInHandlers.All.Select(b => (b.Type, b.Name))
+            .Concat(registrations.OrderBy(r => r.Type).Select(r => (r.Type, string.Create(CultureInfo.InvariantCulture, $"0x{r.Type:X2}"))));
 
     /// <summary>Adapts a delegate to <see cref="FramedHandler"/>: asynchronous path only.</summary>
     private sealed class DelegateFramedHandler(Func<FramedRequest, FramedServerResponse, CancellationToken, ValueTask> handler) : FramedHandler

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Unicode;
+using EchoHost.Connections;
 using EchoHost.Metrics;
 
 namespace EchoHost.Serving.Framed;

@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+
 namespace EchoHost.Serving.Framed;
 
 /// <summary>

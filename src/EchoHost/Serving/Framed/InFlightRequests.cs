@@ -1,3 +1,5 @@
+using EchoHost.Connections;
+
 namespace EchoHost.Serving.Framed;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace EchoHost.Serving.Framed;
 /// loop wait for the count to drop: below <c>MaxInFlightPerConnection</c> to read on (back-pressure), or to zero
 /// before the connection closes (every request read is answered).
 /// </summary>
-internal sealed class InFlightRequests(int limit)
+internal sealed class InFlightRequests(int limit) : IPendingWork
 {
     private readonly Lock _gate = new();
     private int _count;
@@ -17,6 +19,8 @@ internal sealed class InFlightRequests(int limit)
     public bool IsFull => Volatile.Read(ref _count) >= limit;
 
     public int Count => Volatile.Read(ref _count);
+
+    int IPendingWork.Pending => Count;
 
     public void Add()
     {

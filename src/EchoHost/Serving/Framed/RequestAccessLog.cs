@@ -1,4 +1,5 @@
 using System.Net;
+using EchoHost.Connections;
 
 namespace EchoHost.Serving.Framed;
 
