@@ -13,25 +13,14 @@ namespace EchoHost.Serving.Framed;
 /// synchronously are answered here, on the read loop, straight into the output; other requests go to the
 /// <see cref="AsyncHandlerRunner"/>.
 /// </summary>
-internal sealed class FrameDispatcher(
-    FramedHandlerRegistry registry,
-    ResponseWriter writer,
-    AsyncHandlerRunner runner,
-    FramedCounters counters,
-    ServiceMetrics metrics,
-    MessageTypeSlots messageTypes,
-    RequestAccessLog? accessLog,
-    LiveConnection live,
-    FramedOptions options,
-    string connectionId,
-    ILogger logger)
+internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncHandlerRunner runner, RequestAccessLog? accessLog)
 {
+    private readonly ResponseWriter _writer = connection.Writer;
+
     private const string BadHeaderText = "Flags and Reserved must be 0 in version 1";
     private const string UnknownKindText = "a client may send only Request and Ping frames";
     private const string MalformedText = "the payload is not exactly one valid message";
     private const string UnknownTypeText = "no handler for this Type";
-    private const string FailedText = "the handler failed";
-    private const string TooLargeText = "the handler's response is larger than MaxFrameBytes";
     private const string RateLimitedText = "too many requests from this address; try again later";
 
     // Reused by every synchronous answer of an application handler on this connection: the fast path allocates nothing.
@@ -39,11 +28,11 @@ internal sealed class FrameDispatcher(
 
     public void Dispatch(in Frame frame)
     {
-        counters.CountReceived(frame.Kind);
+        connection.Counters.CountReceived(frame.Kind);
         // The reader has consumed the whole frame already: "the payload is skipped" needs nothing more.
         if (!frame.HasValidHeader)
         {
-            writer.WriteError(0, 0, ErrorCodes.BadHeader, BadHeaderText, answersRequest: false);
+            _writer.WriteError(0, 0, ErrorCodes.BadHeader, BadHeaderText, answersRequest: false);
             return;
         }
 
@@ -53,10 +42,10 @@ internal sealed class FrameDispatcher(
                 DispatchRequest(frame.Payload);
                 break;
             case FrameKind.Ping:
-                writer.WritePong(frame.Payload);
+                _writer.WritePong(frame.Payload);
                 break;
             default:
-                writer.WriteError(0, 0, ErrorCodes.UnknownKind, UnknownKindText, answersRequest: false);
+                _writer.WriteError(0, 0, ErrorCodes.UnknownKind, UnknownKindText, answersRequest: false);
                 break;
         }
     }
@@ -65,30 +54,30 @@ internal sealed class FrameDispatcher(
     {
         if (!Message.TryParse(payload, out var message))
         {
-            writer.WriteError(0, 0, ErrorCodes.MalformedMessage, MalformedText, answersRequest: false);
+            _writer.WriteError(0, 0, ErrorCodes.MalformedMessage, MalformedText, answersRequest: false);
             return;
         }
 
         accessLog?.Write(message.Type, payload.Length);
 
         // Answered, never dropped: the client learns which request was refused and may send it again later.
-        if (!live.TryTakeRequest())
+        if (!connection.Live.TryTakeRequest())
         {
-            writer.WriteError(message.Id, message.Type, ErrorCodes.RateLimited, RateLimitedText, answersRequest: true);
+            _writer.WriteError(message.Id, message.Type, ErrorCodes.RateLimited, RateLimitedText, answersRequest: true);
             return;
         }
 
-        var builtIn = registry.GetBuiltIn(message.Type);
+        var builtIn = connection.Registry.GetBuiltIn(message.Type);
         if (builtIn is not null)
         {
-            writer.WriteBuiltIn(builtIn, message, options.MaxFrameBytes);
+            _writer.WriteBuiltIn(builtIn, message, connection.Options.MaxFrameBytes);
             return;
         }
 
-        var handler = registry.GetApplication(message.Type);
+        var handler = connection.Registry.GetApplication(message.Type);
         if (handler is null)
         {
-            writer.WriteError(message.Id, message.Type, ErrorCodes.UnknownType, UnknownTypeText, answersRequest: true);
+            _writer.WriteError(message.Id, message.Type, ErrorCodes.UnknownType, UnknownTypeText, answersRequest: true);
             return;
         }
 
@@ -102,7 +91,7 @@ internal sealed class FrameDispatcher(
     private bool TryHandleNow(FramedHandler handler, in Message message)
     {
         var response = _syncResponse ??= new FramedServerResponse();
-        var started = metrics.StartHandlerTiming();
+        var started = connection.Metrics.StartHandlerTiming();
         try
         {
             if (!handler.TryHandle(new FramedRequest(message), response))
@@ -112,28 +101,19 @@ internal sealed class FrameDispatcher(
                 return false;
             }
 
-            if (response.PayloadLength > options.MaxFrameBytes)
-            {
-                FramedLog.ResponseTooLarge(logger, message.Type, message.Id, connectionId, response.PayloadLength, options.MaxFrameBytes);
-                writer.WriteError(message.Id, message.Type, ErrorCodes.HandlerFailed, TooLargeText, answersRequest: true);
-            }
-            else
-            {
-                writer.WriteResponse(message.Id, message.Type, response);
-            }
-
+            _writer.WriteOutcome(message.Id, message.Type, HandlerOutcome.Answered, response);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Whatever the application's code throws is that request's failure, never the connection's.
-            FramedLog.HandlerFailed(logger, ex, message.Type, message.Id, connectionId);
-            writer.WriteError(message.Id, message.Type, ErrorCodes.HandlerFailed, FailedText, answersRequest: true);
+            FramedLog.HandlerFailed(connection.Logger, ex, message.Type, message.Id, connection.ConnectionId);
+            _writer.WriteOutcome(message.Id, message.Type, HandlerOutcome.Failed, response);
             return true;
         }
         finally
         {
-            metrics.RecordHandlerDuration(started, messageTypes.SlotOf(message.Type));
+            connection.Metrics.RecordHandlerDuration(started, connection.MessageTypes.SlotOf(message.Type));
             response.Reset();
         }
     }

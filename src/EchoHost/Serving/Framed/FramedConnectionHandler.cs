@@ -49,6 +49,7 @@ internal sealed class FramedConnectionServices(
     FramedOptions options,
     ServiceMetrics metrics,
     MessageTypeSlots messageTypes,
+    TimeProvider time,
     ILogger<FramedConnectionHandler> logger,
     AccessLog? accessLog = null)
 {
@@ -61,6 +62,9 @@ internal sealed class FramedConnectionServices(
     public ServiceMetrics Metrics => metrics;
 
     public MessageTypeSlots MessageTypes => messageTypes;
+
+    /// <summary>The clock of the handler timeout and the linger after the last answer.</summary>
+    public TimeProvider Time => time;
 
     public AccessLog? AccessLog => accessLog;
 

@@ -31,6 +31,7 @@ internal sealed class FramedServerConnection : IDisposable
     private readonly InFlightRequests _inFlight;
     private readonly FrameDispatcher _dispatcher;
     private readonly ConnectionWatch _watch;
+    private readonly TimeProvider _time;
 
     // Cancelled when the peer is gone (a reset, an abort, an output nobody reads any more), to stop the handlers of its
     // requests. Not ConnectionContext.ConnectionClosed: transports fire that on a half-close too, when answers are due.
@@ -46,13 +47,14 @@ internal sealed class FramedServerConnection : IDisposable
         _options = services.Options;
         _counters = counters;
         _logger = services.Logger;
-        _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes);
+        _time = services.Time;
+        _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes, _options.MaxFrameBytes, connection.ConnectionId, _logger);
         _inFlight = new InFlightRequests(_options.MaxInFlightPerConnection);
         _watch = live.Watch;
         _watch.Track(_inFlight);
-        var runner = new AsyncHandlerRunner(_writer, _inFlight, services.Limiter, services.Metrics, services.MessageTypes, _options, connection.ConnectionId, _logger, _lost.Token);
+        var context = new FramedConnectionContext(services, connection.ConnectionId, _writer, counters, live, _inFlight, _lost.Token);
         var accessLog = services.AccessLog is { } log ? new RequestAccessLog(log, connection.RemoteEndPoint, services.MessageTypes) : null;
-        _dispatcher = new FrameDispatcher(services.Registry, _writer, runner, counters, services.Metrics, services.MessageTypes, accessLog, live, _options, connection.ConnectionId, _logger);
+        _dispatcher = new FrameDispatcher(context, new AsyncHandlerRunner(context), accessLog);
     }
 
     private enum BatchEnd
@@ -258,7 +260,7 @@ internal sealed class FramedServerConnection : IDisposable
     {
         var transport = _connection.Transport;
         await transport.Output.CompleteAsync();
-        using var timeout = new CancellationTokenSource(LingerTime);
+        using var timeout = new CancellationTokenSource(LingerTime, _time);
         try
         {
             while (true)

@@ -4,6 +4,7 @@ using EchoHost.Connections;
 using EchoHost.Metrics;
 using EchoHost.Protocol;
 using EchoHost.Serving.Framed.BuiltIn;
+using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Serving.Framed;
 
@@ -14,7 +15,7 @@ namespace EchoHost.Serving.Framed;
 /// that has to wait (the peer reads slowly) is awaited outside the lock, and the next flush is chained behind it.
 /// It also counts what it writes into the connection's <see cref="FramedCounters"/>, under the same lock.
 /// </summary>
-internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters, MessageTypeSlots messageTypes)
+internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters, MessageTypeSlots messageTypes, int maxFrameBytes, string connectionId, ILogger logger)
 {
     private static ReadOnlySpan<byte> GoAwayReason => "server shutting down"u8;
 
@@ -43,15 +44,35 @@ internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters,
         }
     }
 
-    /// <summary>Answers a request with what an application handler put in <paramref name="response"/>.</summary>
-    public void WriteResponse(ulong id, byte type, FramedServerResponse response)
+    /// <summary>
+    /// Answers request <paramref name="id"/> as an application handler's <paramref name="outcome"/> says: with what it
+    /// put in <paramref name="response"/>, or with the Error frame that stands in for an answer it could not give.
+    /// </summary>
+    public void WriteOutcome(ulong id, byte type, HandlerOutcome outcome, FramedServerResponse response)
     {
-        lock (_gate)
+        switch (outcome)
         {
-            FrameWriter.WriteMessage(output, FrameKind.Response, id, type, response.WrittenData, response.Metadata);
-            counters.CountSent(FrameKind.Response);
-            CountAnswered(type);
-            _unflushed = true;
+            case HandlerOutcome.Answered when response.PayloadLength <= maxFrameBytes:
+                lock (_gate)
+                {
+                    FrameWriter.WriteMessage(output, FrameKind.Response, id, type, response.WrittenData, response.Metadata);
+                    counters.CountSent(FrameKind.Response);
+                    CountAnswered(type);
+                    _unflushed = true;
+                }
+
+                break;
+            case HandlerOutcome.Answered:
+                FramedLog.ResponseTooLarge(logger, type, id, connectionId, response.PayloadLength, maxFrameBytes);
+                WriteError(id, type, ErrorCodes.HandlerFailed, HandlerErrors.TooLargeText, answersRequest: true);
+                break;
+            case HandlerOutcome.TimedOut:
+                WriteError(id, type, ErrorCodes.Timeout, HandlerErrors.TimeoutText, answersRequest: true);
+                break;
+            default:
+                // Failed, or abandoned with the connection: the latter's answer is written to a connection that is gone.
+                WriteError(id, type, ErrorCodes.HandlerFailed, HandlerErrors.FailedText, answersRequest: true);
+                break;
         }
     }
 
