@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Configuration;
 using EchoHost.Connections;
 using EchoHost.Limits;
+
 
 
 
@@ -32,7 +34,7 @@ public class AddressTableTests
     [Fact]
     public void A_full_table_gives_the_place_of_the_longest_idle_address_and_refuses_when_none_is_idle()
     {
-        var table = new AddressTable(Limits, default);
+        var table = new AddressTable(Limits, default, Stopwatch.Frequency);
 
         Assert.Equal(RejectReason.None, table.TryAdmit(Key("10.0.0.1"), 1, out var first));
         Assert.Equal(RejectReason.AddressMaxConnections, table.TryAdmit(Key("10.0.0.1"), 2, out _));
@@ -55,12 +57,12 @@ public class AddressTableTests
     public void The_per_read_and_per_request_checks_and_the_accept_of_a_known_address_allocate_nothing()
     {
         var limits = Limits with { MaxConnectionsPerAddress = 0, RequestsPerSecondPerAddress = 1_000_000, RequestBurstPerAddress = 1_000_000, MaxTrackedAddresses = 10 };
-        var table = new AddressTable(limits, new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress));
+        var table = new AddressTable(limits, new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress, Stopwatch.Frequency), Stopwatch.Frequency);
         var remote = new IPEndPoint(IPAddress.Parse("::ffff:192.0.2.1"), 4000);
         var pipe = new Pipe();
         table.TryAdmit(Key("192.0.2.1"), 1, out var entry);
-        var watch = new ConnectionWatch(limits, "c1", pipe.Reader);
-        var requests = new AddressRequests(new RateLimit(1_000_000, 1_000_000), entry!);
+        var watch = new ConnectionWatch(limits, "c1", pipe.Reader, TimeProvider.System);
+        var requests = new AddressRequests(new RateLimit(1_000_000, 1_000_000, Stopwatch.Frequency), entry!, TimeProvider.System);
         var ok = true;
 
         var allocated = Allocated(() =>

@@ -6,6 +6,8 @@ using EchoHost.Limits;
 using EchoHost.Protocol;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
 
 namespace EchoHost.Tests;
 
@@ -254,7 +256,8 @@ public class LimitsTests
     [MemberData(nameof(Transports))]
     public async Task An_idle_connection_is_closed_framed_with_GoAway_first_and_an_active_one_is_left_alone(string transport)
     {
-        await using var server = await FramedServer.StartAsync(transport, "--EchoHost:Limits:IdleTimeout=00:00:03");
+        var time = new FakeTimeProvider();
+        await using var server = await FramedServer.StartAsync(transport, time, "--EchoHost:Limits:IdleTimeout=00:00:03");
         using var metrics = new ServiceMeasurements(server);
         using var idle = await server.ConnectAsync();
         using var idleEcho = await Loopback.ConnectAsync(server.EndPointOf("echo"));
@@ -265,7 +268,7 @@ public class LimitsTests
         while (!idleClosed.IsCompleted)
         {
             await AssertUsableAsync(active, id++);
-            await Task.Delay(100);
+            time.Advance(TimeSpan.FromMilliseconds(100));
         }
 
         AssertOnlyGoAway(await idleClosed, "idle timeout");

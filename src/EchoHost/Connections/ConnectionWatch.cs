@@ -9,12 +9,12 @@ namespace EchoHost.Connections;
 /// limits' sweep reads them, and tells a connection that has run out of time by cancelling its pending
 /// read, after which the connection reads <see cref="TimedOut"/> and ends as its protocol says.
 /// </summary>
-internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId, PipeReader input)
+internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId, PipeReader input, TimeProvider time)
 {
     private readonly long _idleMilliseconds = (long)limits.IdleTimeout.TotalMilliseconds;
     private readonly long _graceMilliseconds = (long)limits.FrameGracePeriod.TotalMilliseconds;
     private IPendingWork? _work;
-    private long _lastReceived = Environment.TickCount64;
+    private long _lastReceived = time.Milliseconds();
     private long _frameStarted;
     private long _frameBytes;
     private volatile bool _waiting;
@@ -35,7 +35,7 @@ internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId
     public void Received()
     {
         _waiting = false;
-        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+        Volatile.Write(ref _lastReceived, time.Milliseconds());
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId
     }
 
     /// <summary>
-    /// The sweep's question at <paramref name="now"/> (<see cref="Environment.TickCount64"/>): has the connection run
+    /// The sweep's question at <paramref name="now"/> (<see cref="TimeProviderExtensions.Milliseconds"/> of the same provider): has the connection run
     /// out of time? If so it is told, once. <paramref name="framed"/> says whether the frame rule applies.
     /// </summary>
     public ConnectionTimeout Check(long now, bool framed)

@@ -16,7 +16,7 @@ internal sealed class AddressEntry
     /// <summary>The request rate's bucket, shared by the address's connections; taken with a compare-and-swap.</summary>
     public long RequestsFullAt;
 
-    /// <summary>When (Stopwatch ticks) the address was last seen with no connection open; meaningful while idle.</summary>
+    /// <summary>When (timestamps of the limits' TimeProvider) the address was last seen with no connection open; meaningful while idle.</summary>
     public long IdleSince;
 
     // The list of idle entries (no connection open), newest first: eviction takes the oldest.
@@ -44,11 +44,11 @@ internal sealed class AddressTable
     private AddressEntry? _newestIdle;
     private AddressEntry? _oldestIdle;
 
-    public AddressTable(EndpointLimits limits, RateLimit requestRate)
+    public AddressTable(EndpointLimits limits, RateLimit requestRate, long timestampFrequency)
     {
         _capacity = limits.MaxTrackedAddresses;
         _maxConnectionsPerAddress = limits.MaxConnectionsPerAddress;
-        _connectionRate = new RateLimit(limits.ConnectionsPerSecondPerAddress, limits.ConnectionBurstPerAddress);
+        _connectionRate = new RateLimit(limits.ConnectionsPerSecondPerAddress, limits.ConnectionBurstPerAddress, timestampFrequency);
         _forgetAfter = Math.Max(_connectionRate.RefillTicks, requestRate.RefillTicks);
     }
 
@@ -65,7 +65,7 @@ internal sealed class AddressTable
     }
 
     /// <summary>
-    /// Counts a connection from <paramref name="key"/> at <paramref name="now"/> (Stopwatch ticks), or refuses it. The
+    /// Counts a connection from <paramref name="key"/> at <paramref name="now"/> (timestamps of the limits' TimeProvider), or refuses it. The
     /// rate is checked first, so that every attempt costs a token, including those a count then refuses.
     /// </summary>
     public RejectReason TryAdmit(AddressKey key, long now, out AddressEntry? admitted)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Connections;
@@ -34,21 +33,24 @@ internal sealed class ConnectionLimiter
     private readonly long[] _rejected = new long[LimitNames.RejectReasons.Length];
     private readonly long[] _timedOut = new long[LimitNames.Timeouts.Length];
     private readonly long[] _logged = new long[LimitNames.RejectReasons.Length];
-    private long _lastLogged = Environment.TickCount64 - (long)LogInterval.TotalMilliseconds;
+    private readonly TimeProvider _time;
+    private long _lastLogged;
     private int _connections;
 
-    public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, LiveConnections live)
+    public ConnectionLimiter(EndpointDefinition endpoint, EndpointLimits limits, ServerConnectionCount server, LiveConnections live, TimeProvider time)
     {
         Endpoint = endpoint;
         Limits = limits;
         _server = server;
         _live = live;
+        _time = time;
+        _lastLogged = time.Milliseconds() - (long)LogInterval.TotalMilliseconds;
         _requestRate = endpoint.Protocol.Applies(ProtocolLimits.RequestRate)
-            ? new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress)
+            ? new RateLimit(limits.RequestsPerSecondPerAddress, limits.RequestBurstPerAddress, time.TimestampFrequency)
             : default;
         // Only an endpoint with a limit per address keeps a table of addresses.
         _addresses = limits.MaxConnectionsPerAddress > 0 || limits.ConnectionsPerSecondPerAddress > 0 || _requestRate.IsOn
-            ? new AddressTable(limits, _requestRate)
+            ? new AddressTable(limits, _requestRate, time.TimestampFrequency)
             : null;
     }
 
@@ -76,7 +78,7 @@ internal sealed class ConnectionLimiter
         address = null;
         if (_addresses is not null && AddressKey.TryGet(connection.RemoteEndPoint, out var key))
         {
-            reason = _addresses.TryAdmit(key, Stopwatch.GetTimestamp(), out address);
+            reason = _addresses.TryAdmit(key, _time.GetTimestamp(), out address);
         }
 
         if (reason == RejectReason.None)
@@ -95,7 +97,7 @@ internal sealed class ConnectionLimiter
                 Interlocked.Decrement(ref _connections);
                 if (address is not null)
                 {
-                    _addresses!.Release(address, Stopwatch.GetTimestamp());
+                    _addresses!.Release(address, _time.GetTimestamp());
                     address = null;
                 }
             }
@@ -115,14 +117,14 @@ internal sealed class ConnectionLimiter
 
     /// <summary>The watch of an admitted connection, over the input its protocol reads.</summary>
     public ConnectionWatch Watch(ConnectionContext connection) =>
-        new(Limits, connection.ConnectionId, connection.Transport.Input);
+        new(Limits, connection.ConnectionId, connection.Transport.Input, _time);
 
     /// <summary>
     /// The request bucket of a connection admitted under <paramref name="address"/>, shared by the address's
     /// connections; null when no request rate applies (or the connection is not limited per address).
     /// </summary>
     public IRequestGate? RequestGate(AddressEntry? address) =>
-        address is not null && _requestRate.IsOn ? new AddressRequests(_requestRate, address) : null;
+        address is not null && _requestRate.IsOn ? new AddressRequests(_requestRate, address, _time) : null;
 
     /// <summary>Ends a refused connection: a framed client is told why with GoAway; the others are just closed.</summary>
     public static async Task RejectAsync(ConnectionContext connection, EndpointDefinition endpoint, RejectReason reason)
@@ -151,12 +153,12 @@ internal sealed class ConnectionLimiter
         _server.Close();
         if (address is not null)
         {
-            _addresses!.Release(address, Stopwatch.GetTimestamp());
+            _addresses!.Release(address, _time.GetTimestamp());
         }
     }
 
     /// <summary>
-    /// The sweep's visit at <paramref name="now"/> (<see cref="Environment.TickCount64"/>): times out the live
+    /// The sweep's visit at <paramref name="now"/> (<see cref="TimeProviderExtensions.Milliseconds"/>): times out the live
     /// connections that ran out of time (collected into <paramref name="watches"/> first, so that none is told under
     /// the endpoint's lock) and forgets the addresses that have been idle long enough.
     /// </summary>
@@ -177,12 +179,12 @@ internal sealed class ConnectionLimiter
         }
 
         watches.Clear();
-        _addresses?.Forget(Stopwatch.GetTimestamp());
+        _addresses?.Forget(_time.GetTimestamp());
     }
 
     /// <summary>
     /// Writes one Warning line with the refusals since the last line, if there are any and the last line is at least
-    /// <see cref="LogInterval"/> old (<paramref name="now"/>: <see cref="Environment.TickCount64"/>).
+    /// <see cref="LogInterval"/> old (<paramref name="now"/>: <see cref="TimeProviderExtensions.Milliseconds"/>).
     /// </summary>
     public void LogRejections(long now, ILogger logger)
     {
@@ -214,9 +216,9 @@ internal sealed class ConnectionLimiter
 }
 
 /// <summary>An address's request bucket, as a connection from it draws on it before each request it serves.</summary>
-internal sealed class AddressRequests(RateLimit rate, AddressEntry address) : IRequestGate
+internal sealed class AddressRequests(RateLimit rate, AddressEntry address, TimeProvider time) : IRequestGate
 {
-    public bool TryTake() => rate.TryTake(ref address.RequestsFullAt, Stopwatch.GetTimestamp());
+    public bool TryTake() => rate.TryTake(ref address.RequestsFullAt, time.GetTimestamp());
 }
 
 /// <summary>The connections of every endpoint together, against <c>EchoHost:Limits:MaxConnections</c> (0: unlimited).</summary>

@@ -17,13 +17,13 @@ internal sealed class ConnectionLimits
 
     private readonly ConnectionLimiter[] _limiters;
 
-    public ConnectionLimits(EchoHostSettings settings, LiveConnectionRegistry live, IMeterFactory meterFactory)
+    public ConnectionLimits(EchoHostSettings settings, LiveConnectionRegistry live, IMeterFactory meterFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(live);
         ArgumentNullException.ThrowIfNull(meterFactory);
         var server = new ServerConnectionCount(settings.Limits.MaxConnections);
-        _limiters = settings.Endpoints.Select(e => new ConnectionLimiter(e, settings.Limits.For(e), server, live.For(e))).ToArray();
+        _limiters = settings.Endpoints.Select(e => new ConnectionLimiter(e, settings.Limits.For(e), server, live.For(e), time)).ToArray();
         SweepInterval = ChooseSweepInterval(_limiters);
 
         var meter = meterFactory.Create(ServiceMetrics.MeterName);

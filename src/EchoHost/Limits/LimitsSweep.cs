@@ -9,17 +9,17 @@ namespace EchoHost.Limits;
 /// (idle and slow-frame timeouts), forgets idle addresses, and writes each endpoint's refusals as one line at most
 /// every <see cref="ConnectionLimiter.LogInterval"/>, so that a flood of connections cannot flood the log.
 /// </summary>
-internal sealed class LimitsSweep(ConnectionLimits limits, ILogger<LimitsSweep> logger) : BackgroundService
+internal sealed class LimitsSweep(ConnectionLimits limits, TimeProvider time, ILogger<LimitsSweep> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(limits.SweepInterval);
+        using var timer = new PeriodicTimer(limits.SweepInterval, time);
         var watches = new List<ConnectionWatch>();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var now = Environment.TickCount64;
+                var now = time.Milliseconds();
                 foreach (var limiter in limits.Limiters)
                 {
                     limiter.Sweep(now, watches, logger);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace EchoHost.Limits;
 
 /// <summary>
@@ -12,19 +10,20 @@ internal readonly struct RateLimit
     private readonly long _interval;
     private readonly long _allowance;
 
-    public RateLimit(double perSecond, int burst)
+    /// <summary>A bucket whose times are timestamps of <paramref name="timestampFrequency"/> a second (a <see cref="TimeProvider"/>'s).</summary>
+    public RateLimit(double perSecond, int burst, long timestampFrequency)
     {
-        _interval = perSecond > 0 ? Math.Max(1, (long)(Stopwatch.Frequency / perSecond)) : 0;
+        _interval = perSecond > 0 ? Math.Max(1, (long)(timestampFrequency / perSecond)) : 0;
         _allowance = _interval * burst;
     }
 
     /// <summary>False for a rate of 0: no limit, every take succeeds.</summary>
     public bool IsOn => _interval > 0;
 
-    /// <summary>How long (Stopwatch ticks) an empty bucket takes to fill: after that long unused, it is as good as new.</summary>
+    /// <summary>How long (timestamps) an empty bucket takes to fill: after that long unused, it is as good as new.</summary>
     public long RefillTicks => _allowance;
 
-    /// <summary>Takes a token from the bucket <paramref name="fullAt"/> at <paramref name="now"/> (Stopwatch ticks); false when it is empty.</summary>
+    /// <summary>Takes a token from the bucket <paramref name="fullAt"/> at <paramref name="now"/> (timestamps); false when it is empty.</summary>
     public bool TryTake(ref long fullAt, long now)
     {
         if (!IsOn)

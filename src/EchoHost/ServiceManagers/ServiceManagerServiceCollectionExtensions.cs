@@ -37,6 +37,7 @@ internal static class ServiceManagerServiceCollectionExtensions
                 Environment.GetEnvironmentVariable(SystemdWatchdog.WatchdogUsecVariable),
                 Environment.GetEnvironmentVariable(SystemdWatchdog.WatchdogPidVariable),
                 provider.GetRequiredService<ISystemdNotifier>(),
+                provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILogger<SystemdWatchdog>>()));
         }
 

@@ -56,7 +56,7 @@ internal sealed class InMemoryFramedConnection : IAsyncDisposable
             new DuplexPipe(_toServer.Reader, _fromServer.Writer),
             new DuplexPipe(_fromServer.Reader, _toServer.Writer));
         Counters = new FramedCounters(messageTypes.Names.Length);
-        Watch = new ConnectionWatch(echoHost.Limits.For(endpoint), context.ConnectionId, context.Transport.Input);
+        Watch = new ConnectionWatch(echoHost.Limits.For(endpoint), context.ConnectionId, context.Transport.Input, time);
         var live = new LiveConnection(Counters, Watch, requests: null);
         _connection = new FramedServerConnection(context, Counters, live, services);
         Running = _connection.RunAsync();

@@ -33,7 +33,10 @@ internal sealed class FramedServer : IAsyncDisposable
     /// <summary>Holds the requests of <see cref="TestHandlers.Gated"/> until released.</summary>
     public Gate Gate { get; }
 
-    public static async Task<FramedServer> StartAsync(string transport, params string[] more)
+    public static Task<FramedServer> StartAsync(string transport, params string[] more) => StartAsync(transport, TimeProvider.System, more);
+
+    /// <summary>A server whose limits, handler timeout and other rules of time run on <paramref name="time"/>.</summary>
+    public static async Task<FramedServer> StartAsync(string transport, TimeProvider time, params string[] more)
     {
 #pragma warning disable CA2000 // the server owns the gate, and disposes of it with itself
         var gate = new Gate();
@@ -47,7 +50,11 @@ internal sealed class FramedServer : IAsyncDisposable
             "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
             .. more,
         ];
-        var app = Program.Build(args, builder => TestHandlers.Register(builder.Services, gate));
+        var app = Program.Build(args, builder =>
+        {
+            builder.Services.AddSingleton(time);
+            TestHandlers.Register(builder.Services, gate);
+        });
         app.Services.GetRequiredService<ILoggerFactory>().AddProvider(log);
         try
         {
@@ -156,10 +163,11 @@ internal static class TestHandlers
         }
     }
 
+    /// <summary>Answers only when its request is cancelled (it timed out, or the connection is gone).</summary>
     private sealed class SlowHandler : FramedHandler
     {
         public override async ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
     }
 
     private sealed class GatedHandler(Gate gate) : FramedHandler

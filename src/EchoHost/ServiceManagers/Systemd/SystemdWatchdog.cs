@@ -13,7 +13,7 @@ namespace EchoHost.ServiceManagers.Systemd;
 /// </summary>
 /// <param name="watchdogUsec">The value of <c>WATCHDOG_USEC</c>, if any.</param>
 /// <param name="watchdogPid">The value of <c>WATCHDOG_PID</c>, if any.</param>
-internal sealed partial class SystemdWatchdog(string? watchdogUsec, string? watchdogPid, ISystemdNotifier notifier, ILogger<SystemdWatchdog> logger)
+internal sealed partial class SystemdWatchdog(string? watchdogUsec, string? watchdogPid, ISystemdNotifier notifier, TimeProvider time, ILogger<SystemdWatchdog> logger)
     : IHostedLifecycleService, IDisposable
 {
     public const string WatchdogUsecVariable = "WATCHDOG_USEC";
@@ -21,7 +21,7 @@ internal sealed partial class SystemdWatchdog(string? watchdogUsec, string? watc
 
     private static readonly ServiceState Ping = new("WATCHDOG=1");
 
-    private Timer? _timer;
+    private ITimer? _timer;
 
     /// <summary>
     /// The watchdog's ping interval, half of <c>WATCHDOG_USEC</c> as sd_watchdog_enabled(3) advises; null when the
@@ -67,7 +67,7 @@ internal sealed partial class SystemdWatchdog(string? watchdogUsec, string? watc
         else if (interval is { } period)
         {
             LogWatchdog(logger, (long)period.TotalMilliseconds);
-            _timer = new Timer(static state => ((ISystemdNotifier)state!).Notify(Ping), notifier, period, period);
+            _timer = time.CreateTimer(static state => ((ISystemdNotifier)state!).Notify(Ping), notifier, period, period);
         }
 
         return Task.CompletedTask;
