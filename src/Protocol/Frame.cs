@@ -15,6 +15,7 @@ public readonly struct Frame
     /// <summary>The default bound on a payload's length; a payload of exactly this many bytes is valid.</summary>
     public const int DefaultMaxFrameBytes = 1_048_576;
 
+    /// <summary>A frame of Kind byte <paramref name="kind"/>, with its header's Flags and Reserved and its payload.</summary>
     public Frame(byte kind, byte flags, ushort reserved, ReadOnlySequence<byte> payload)
     {
         RawKind = kind;
@@ -26,12 +27,16 @@ public readonly struct Frame
     /// <summary>The Kind byte as sent; see <see cref="Kind"/>.</summary>
     public byte RawKind { get; }
 
+    /// <summary>The Kind byte as a <see cref="FrameKind"/>; a value outside the enumeration is a kind version 1 does not define.</summary>
     public FrameKind Kind => (FrameKind)RawKind;
 
+    /// <summary>The header's Flags byte; 0 in version 1.</summary>
     public byte Flags { get; }
 
+    /// <summary>The header's Reserved field; 0 in version 1.</summary>
     public ushort Reserved { get; }
 
+    /// <summary>The payload: a slice of the input, valid until the input is advanced past it.</summary>
     public ReadOnlySequence<byte> Payload { get; }
 
     /// <summary>True when Flags and Reserved are 0, as version 1 requires.</summary>

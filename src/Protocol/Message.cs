@@ -16,6 +16,7 @@ public readonly struct Message
     /// <summary>Offset of Data: after Id (8), Type (1), DataLength (4).</summary>
     private const int DataOffset = 13;
 
+    /// <summary>A message with its fields as given; <see cref="TryParse"/> makes one from a payload.</summary>
     public Message(ulong id, byte type, ReadOnlySequence<byte> data, MessageMetadata metadata)
     {
         Id = id;
@@ -24,12 +25,16 @@ public readonly struct Message
         Metadata = metadata;
     }
 
+    /// <summary>The Id that pairs a Response or Error with its Request.</summary>
     public ulong Id { get; }
 
+    /// <summary>The message Type: which handler serves the request (<see cref="MessageTypes"/>).</summary>
     public byte Type { get; }
 
+    /// <summary>The message's data, a slice of the payload it was parsed from.</summary>
     public ReadOnlySequence<byte> Data { get; }
 
+    /// <summary>The message's metadata entries, read in place from the payload.</summary>
     public MessageMetadata Metadata { get; }
 
     /// <summary>

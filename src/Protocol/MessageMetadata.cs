@@ -16,6 +16,7 @@ public readonly record struct MetadataEntry(ReadOnlySequence<byte> Key, ReadOnly
 /// </remarks>
 public readonly struct MessageMetadata
 {
+    /// <summary>Metadata of <paramref name="count"/> entries encoded in <paramref name="entries"/> as on the wire.</summary>
     public MessageMetadata(ushort count, ReadOnlySequence<byte> entries)
     {
         Count = count;
@@ -25,6 +26,7 @@ public readonly struct MessageMetadata
     /// <summary>No entries.</summary>
     public static MessageMetadata Empty => default;
 
+    /// <summary>How many entries there are.</summary>
     public int Count { get; }
 
     /// <summary>The entries as they are on the wire, after MetadataCount: a writer can pass them on unchanged.</summary>
@@ -85,6 +87,7 @@ public readonly struct MessageMetadata
         return false;
     }
 
+    /// <summary>The entries in wire order, read one after another without allocating.</summary>
     public Enumerator GetEnumerator() => new(this);
 
     /// <summary>Reads the entries one after another; allocates nothing.</summary>
@@ -104,8 +107,10 @@ public readonly struct MessageMetadata
             Current = default;
         }
 
+        /// <summary>The entry the last <see cref="MoveNext"/> read.</summary>
         public MetadataEntry Current { get; private set; }
 
+        /// <summary>Reads the next entry into <see cref="Current"/>; false when every entry has been read.</summary>
         public bool MoveNext()
         {
             if (_read >= _metadata.Count)

@@ -8,8 +8,8 @@ namespace Microsoft.AspNetCore.Hosting;
 public static class WebHostBuilderNativeTransportExtensions
 {
     /// <summary>
-    /// Makes Kestrel listen through the native transport (epoll on Linux, kqueue on macOS and FreeBSD) instead of its
-    /// Sockets transport.
+    /// Makes Kestrel listen through the native transport instead of its Sockets transport, on the engine of the running
+    /// operating system: epoll on Linux, kqueue on macOS and FreeBSD, IOCP on Windows (<see cref="NativeTransport.EngineName"/>).
     /// Throws <see cref="PlatformNotSupportedException"/> at start-up on an operating system without an engine;
     /// check <see cref="NativeTransport.IsSupported"/> to fall back.
     /// </summary>
