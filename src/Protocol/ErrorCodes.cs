@@ -1,6 +1,6 @@
 namespace EchoHost.Protocol;
 
-/// <summary>The values of an Error frame's <c>code</c> metadata (PROTOCOL.md, "Errors").</summary>
+/// <summary>The values of an Error frame's <c>code</c> metadata (docs/protocol.md, "Errors").</summary>
 public static class ErrorCodes
 {
     /// <summary>The metadata key that carries the code.</summary>

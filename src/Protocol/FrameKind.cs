@@ -1,6 +1,6 @@
 namespace EchoHost.Protocol;
 
-/// <summary>What a frame's payload is (PROTOCOL.md, "Frame").</summary>
+/// <summary>What a frame's payload is (docs/protocol.md, "Frame").</summary>
 public enum FrameKind : byte
 {
     /// <summary>Client to server: one message.</summary>

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace EchoHost.Protocol;
 
 /// <summary>
-/// The payload of a Request, Response or Error frame (PROTOCOL.md, "Message"), parsed without copying: Data and the
+/// The payload of a Request, Response or Error frame (docs/protocol.md, "Message"), parsed without copying: Data and the
 /// metadata's keys and values are slices of the frame's payload.
 /// </summary>
 public readonly struct Message

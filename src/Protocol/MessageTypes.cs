@@ -1,6 +1,6 @@
 namespace EchoHost.Protocol;
 
-/// <summary>The message Types of the built-in handlers and the range left to applications (PROTOCOL.md, "Handlers").</summary>
+/// <summary>The message Types of the built-in handlers and the range left to applications (docs/protocol.md, "Handlers").</summary>
 public static class MessageTypes
 {
     /// <summary>Echo: the Response carries the request's Data and metadata unchanged.</summary>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace EchoHost.Tests;
 
 /// <summary>
-/// The framed endpoint over real loopback sockets on both transports: every row of PROTOCOL.md's tables, pipelining,
+/// The framed endpoint over real loopback sockets on both transports: every row of docs/protocol.md's tables, pipelining,
 /// odd splits of the byte stream, half-close, many clients, resets and graceful shutdown.
 /// </summary>
 public class FramedProtocolTests

@@ -9,7 +9,7 @@ public sealed record MessageSample(FrameKind Kind, ulong Id, byte Type, byte[] D
 {
     public MetadataItem[] Items => Metadata.Select(e => new MetadataItem(e.Key, e.Value)).ToArray();
 
-    /// <summary>The payload built by hand from PROTOCOL.md's layout.</summary>
+    /// <summary>The payload built by hand from docs/protocol.md's layout.</summary>
     public byte[] Payload()
     {
         Wire wire = Wire.Message(Id, Type, Data, Metadata.Length);

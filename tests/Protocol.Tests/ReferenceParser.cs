@@ -4,7 +4,7 @@ using System.Text;
 namespace EchoHost.Protocol.Tests;
 
 /// <summary>
-/// A deliberately plain reading of PROTOCOL.md's Message (arrays, a strict decoder, a hash set): the model the real
+/// A deliberately plain reading of docs/protocol.md's Message (arrays, a strict decoder, a hash set): the model the real
 /// parser is compared with on generated and mutated input.
 /// </summary>
 internal static class ReferenceParser

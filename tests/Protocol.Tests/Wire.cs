@@ -5,7 +5,7 @@ namespace EchoHost.Protocol.Tests;
 
 /// <summary>
 /// Builds wire bytes by hand, independently of <see cref="FrameWriter"/>, so that the parser is tested against the
-/// layout of PROTOCOL.md rather than against the writer.
+/// layout of docs/protocol.md rather than against the writer.
 /// </summary>
 internal sealed class Wire
 {

@@ -45,7 +45,7 @@ internal sealed class ProcessMetrics : IDisposable
                 "Resident memory size in bytes.");
             meter.CreateObservableGauge("process.virtual_memory", static () => ProcFs.TryReadMemory(out var size, out _) ? One(size) : [], "By",
                 "Virtual memory size in bytes.");
-            meter.CreateObservableGauge("process.open_fds", static () => One(ProcFs.CountOpenDescriptors()), "{descriptor}",
+            meter.CreateObservableGauge("process.open_fds", static () => ProcFs.CountOpenDescriptors() is >= 0 and var open ? One(open) : [], "{descriptor}",
                 "Number of open file descriptors.");
             meter.CreateObservableGauge("process.max_fds", static () => ProcFs.TryReadMaxOpenFiles(out var limit) ? One(limit) : [], "{descriptor}",
                 "Maximum number of open file descriptors.");

@@ -1,4 +1,4 @@
-using static EchoHost.LoadGen.Interop.LinuxConstants;
+using static EchoHost.Transport.Native.Interop.Linux.Errno;
 
 namespace EchoHost.LoadGen.Engine;
 

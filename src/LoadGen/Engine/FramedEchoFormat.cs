@@ -7,7 +7,7 @@ using EchoHost.Protocol;
 namespace EchoHost.LoadGen.Engine;
 
 /// <summary>
-/// Framed Echo (PROTOCOL.md): message <c>n</c> is a Request frame with Id <c>n + 1</c>, Type Echo, the pattern's bytes
+/// Framed Echo (docs/protocol.md): message <c>n</c> is a Request frame with Id <c>n + 1</c>, Type Echo, the pattern's bytes
 /// as Data and no metadata, written and read with the protocol's codec. An answer must be a Response with an Id in
 /// flight, Type Echo, the same Data and no metadata; answers may come in any order within the window of
 /// <see cref="Window"/> messages in flight. <paramref name="mixed"/> (the soak) cycles the built-in handlers instead:

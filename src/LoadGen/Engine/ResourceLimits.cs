@@ -1,4 +1,6 @@
 using EchoHost.LoadGen.Interop;
+using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.LoadGen.Engine;
 
@@ -8,10 +10,10 @@ internal static unsafe class ResourceLimits
     public static void RaiseDescriptorLimit()
     {
         RLimit limit;
-        if (Libc.GetRLimit(LinuxConstants.RLIMIT_NOFILE, &limit) == 0 && limit.Current < limit.Maximum)
+        if (Libc.GetRLimit(SocketConstants.RLIMIT_NOFILE, &limit) == 0 && limit.Current < limit.Maximum)
         {
             limit.Current = limit.Maximum;
-            Libc.SetRLimit(LinuxConstants.RLIMIT_NOFILE, &limit);
+            ClientLibc.SetRLimit(SocketConstants.RLIMIT_NOFILE, &limit);
         }
     }
 }

@@ -2,7 +2,12 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using EchoHost.LoadGen.Interop;
 using EchoHost.LoadGen.Metrics;
-using static EchoHost.LoadGen.Interop.LinuxConstants;
+using EchoHost.Transport.Native.Interop.Linux;
+using EchoHost.Transport.Native.Interop.Unix;
+using static EchoHost.LoadGen.Interop.ClientConstants;
+using static EchoHost.Transport.Native.Interop.Linux.Epoll;
+using static EchoHost.Transport.Native.Interop.Linux.Errno;
+using static EchoHost.Transport.Native.Interop.Linux.SocketConstants;
 
 namespace EchoHost.LoadGen.Engine;
 
@@ -30,7 +35,7 @@ internal sealed unsafe class Worker : IDisposable
         Driver = driver;
         Connections = connections;
         _target = ToSockAddr(target);
-        _epoll = Libc.EpollCreate1(EPOLL_CLOEXEC);
+        _epoll = Epoll.Create1(EPOLL_CLOEXEC);
         if (_epoll < 0)
         {
             throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
@@ -109,7 +114,7 @@ internal sealed unsafe class Worker : IDisposable
                 break;
             }
 
-            var count = Libc.EpollWait(_epoll, _events, MaxEvents, timeout);
+            var count = Epoll.Wait(_epoll, _events, MaxEvents, timeout);
             Now = Stopwatch.GetTimestamp();
             if (count < 0)
             {
@@ -160,7 +165,7 @@ internal sealed unsafe class Worker : IDisposable
     /// </summary>
     public bool OpenSocket(Connection connection)
     {
-        var fd = Libc.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        var fd = ClientLibc.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
             Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), null);
@@ -177,7 +182,7 @@ internal sealed unsafe class Worker : IDisposable
             // The port is chosen at connect, for the whole 4-tuple, rather than at bind for the address alone.
             Libc.SetSockOpt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(int));
             var source = ToSockAddr(connection.Source);
-            if (Libc.Bind(fd, &source, sizeof(SockAddrIn)) < 0)
+            if (ClientLibc.Bind(fd, &source, sizeof(SockAddrIn)) < 0)
             {
                 Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), $"bind to {connection.Source}");
                 return false;
@@ -196,7 +201,7 @@ internal sealed unsafe class Worker : IDisposable
     {
         connection.StartTicks = now;
         var target = _target;
-        var result = Libc.Connect(connection.Fd, &target, sizeof(SockAddrIn));
+        var result = ClientLibc.Connect(connection.Fd, &target, sizeof(SockAddrIn));
         var errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
         if (errno is not (0 or EINPROGRESS))
         {
@@ -214,7 +219,7 @@ internal sealed unsafe class Worker : IDisposable
         var ev = stackalloc byte[16];
         *(uint*)ev = connection.Interest;
         *(ulong*)(ev + s_dataOffset) = (ulong)IndexOf(connection);
-        if (Libc.EpollCtl(_epoll, EPOLL_CTL_ADD, connection.Fd, ev) < 0)
+        if (Epoll.Ctl(_epoll, EPOLL_CTL_ADD, connection.Fd, ev) < 0)
         {
             Fail(connection, ErrorKinds.FromErrno(Marshal.GetLastPInvokeError()), "epoll_ctl");
             return;
@@ -353,7 +358,7 @@ internal sealed unsafe class Worker : IDisposable
         if (connection.State == ConnectionState.Connecting)
         {
             int error = 0, length = sizeof(int);
-            Libc.GetSockOpt(connection.Fd, SOL_SOCKET, SO_ERROR, &error, &length);
+            ClientLibc.GetSockOpt(connection.Fd, SOL_SOCKET, SO_ERROR, &error, &length);
             if (error != 0)
             {
                 Fail(connection, ErrorKinds.FromErrno(error), null);
@@ -455,7 +460,7 @@ internal sealed unsafe class Worker : IDisposable
         var ev = stackalloc byte[16];
         *(uint*)ev = interest;
         *(ulong*)(ev + s_dataOffset) = (ulong)IndexOf(connection);
-        Libc.EpollCtl(_epoll, EPOLL_CTL_MOD, connection.Fd, ev);
+        Epoll.Ctl(_epoll, EPOLL_CTL_MOD, connection.Fd, ev);
     }
 
     /// <summary>A worker's connections are numbered consecutively from the first one's number.</summary>

@@ -3,10 +3,12 @@ using System.Runtime.InteropServices;
 namespace EchoHost.LoadGen.Interop;
 
 /// <summary>
-/// The system calls of the load engine, as glibc and musl declare them. Each returns the kernel's result; on -1 the
-/// caller reads <see cref="Marshal.GetLastPInvokeError"/> for errno. Nothing here throws.
+/// The calls of the load engine that the transport's interop (linked in: <c>Interop/Unix/Libc.cs</c>,
+/// <c>Interop/Linux/Epoll.cs</c>) has no use for, being a server: opening and connecting a socket, reading its
+/// error, raising the descriptor limit. Each returns the kernel's result; on -1 the caller reads
+/// <see cref="Marshal.GetLastPInvokeError"/> for errno. Nothing here throws.
 /// </summary>
-internal static unsafe partial class Libc
+internal static unsafe partial class ClientLibc
 {
     private const string Library = "libc";
 
@@ -19,35 +21,22 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int fd, SockAddrIn* address, int length);
 
-    [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
-    public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
-
     [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, void* value, int* length);
 
-    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
-    public static partial nint Send(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
-    public static partial nint Recv(int fd, byte* buffer, nint length, int flags);
-
-    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
-    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
-    public static partial int EpollCreate1(int flags);
-
-    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static partial int EpollCtl(int epfd, int op, int fd, byte* ev);
-
-    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
-    public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
-
-    [LibraryImport(Library, EntryPoint = "getrlimit", SetLastError = true)]
-    public static partial int GetRLimit(int resource, RLimit* limit);
-
     [LibraryImport(Library, EntryPoint = "setrlimit", SetLastError = true)]
-    public static partial int SetRLimit(int resource, RLimit* limit);
+    public static partial int SetRLimit(int resource, Transport.Native.Interop.Unix.RLimit* limit);
+}
+
+/// <summary>The Linux values of a client's socket that the transport's tables do not carry.</summary>
+internal static class ClientConstants
+{
+    public const int SOCK_STREAM = 1;           // bits/socket_type.h
+    public const int SO_ERROR = 4;              // asm-generic/socket.h
+    public const int IPPROTO_IP = 0;            // netinet/in.h
+    public const int IPPROTO_TCP = 6;           // netinet/in.h
+    public const int TCP_NODELAY = 1;           // netinet/tcp.h
+    public const int IP_BIND_ADDRESS_NO_PORT = 24; // linux/in.h
 }
 
 /// <summary><c>struct sockaddr_in</c>: family in host order, port and address in network order.</summary>
@@ -58,12 +47,4 @@ internal struct SockAddrIn
     public ushort Port;
     public uint Address;
     public ulong Zero;
-}
-
-/// <summary><c>struct rlimit</c> on 64-bit Linux.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct RLimit
-{
-    public ulong Current;
-    public ulong Maximum;
 }

@@ -10,7 +10,7 @@ namespace EchoHost.EndToEnd.Tests.Support;
 internal readonly record struct DrainOutcome(ulong Answered, bool GoAway);
 
 /// <summary>
-/// A framed client of PROTOCOL.md on the raw codec, which sees every frame: it pipelines Echo requests in batches until
+/// A framed client of docs/protocol.md on the raw codec, which sees every frame: it pipelines Echo requests in batches until
 /// GoAway, asks for the server to be stopped once <c>stopAfter</c> answers have come, and reads until the server
 /// closes, checking that each answer is the next request's, with its own data.
 /// </summary>

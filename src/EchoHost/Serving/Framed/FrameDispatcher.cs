@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Serving.Framed;
 
 /// <summary>
-/// Decides what each frame read from a connection gets (PROTOCOL.md's tables): errors for frames that cannot be
+/// Decides what each frame read from a connection gets (docs/protocol.md's tables): errors for frames that cannot be
 /// served, Pong for Ping, and for a Request its handler. Built-in handlers and application handlers that answer
 /// synchronously are answered here, on the read loop, straight into the output; other requests go to the
 /// <see cref="AsyncHandlerRunner"/>.

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Serving.Framed;
 
 /// <summary>
-/// Serves the framed protocol of PROTOCOL.md on one endpoint: one <see cref="FramedServerConnection"/> per connection.
+/// Serves the framed protocol of docs/protocol.md on one endpoint: one <see cref="FramedServerConnection"/> per connection.
 /// </summary>
 internal sealed class FramedConnectionHandler : ConnectionHandler
 {

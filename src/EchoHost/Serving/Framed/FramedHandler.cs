@@ -35,7 +35,7 @@ public abstract class FramedHandler
     public abstract ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken);
 }
 
-/// <summary>A request as a handler sees it: the Message of a Request frame (PROTOCOL.md, "Message").</summary>
+/// <summary>A request as a handler sees it: the Message of a Request frame (docs/protocol.md, "Message").</summary>
 public readonly struct FramedRequest
 {
     internal FramedRequest(in Message message)

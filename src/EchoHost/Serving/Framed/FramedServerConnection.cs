@@ -10,7 +10,7 @@ namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// One framed connection's read loop: reads frames ahead while handlers run, hands each to the
-/// <see cref="FrameDispatcher"/>, flushes once per batch of frames read, and ends the way PROTOCOL.md says: after a
+/// <see cref="FrameDispatcher"/>, flushes once per batch of frames read, and ends the way docs/protocol.md says: after a
 /// half-close or a frame too large once everything read is answered, and on a close request with GoAway first.
 /// </summary>
 internal sealed class FramedServerConnection : IDisposable

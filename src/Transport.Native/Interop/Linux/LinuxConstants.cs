@@ -14,10 +14,14 @@ internal static class Errno
     public const int EPIPE = 32;        // asm-generic/errno-base.h
     public const int EPROTO = 71;       // asm-generic/errno.h
     public const int ENOTSOCK = 88;     // asm-generic/errno.h
+    public const int EADDRINUSE = 98;   // asm-generic/errno.h
+    public const int EADDRNOTAVAIL = 99; // asm-generic/errno.h
     public const int ECONNABORTED = 103; // asm-generic/errno.h
     public const int ECONNRESET = 104;  // asm-generic/errno.h
     public const int ENOBUFS = 105;     // asm-generic/errno.h
     public const int ETIMEDOUT = 110;   // asm-generic/errno.h
+    public const int ECONNREFUSED = 111; // asm-generic/errno.h
+    public const int EINPROGRESS = 115; // asm-generic/errno.h
 }
 
 /// <summary><c>sys/epoll.h</c> and <c>sys/eventfd.h</c>.</summary>
@@ -32,6 +36,7 @@ internal static partial class Epoll
 
     public const int EPOLL_CTL_ADD = 1;     // sys/epoll.h
     public const int EPOLL_CTL_DEL = 2;     // sys/epoll.h
+    public const int EPOLL_CTL_MOD = 3;     // sys/epoll.h
 
     public const int EPOLL_CLOEXEC = 0x80000; // sys/epoll.h
 

@@ -5,7 +5,7 @@ namespace EchoHost.Serving.Framed.BuiltIn;
 
 /// <summary>
 /// A built-in handler: it answers synchronously, writing its Response or Error frame straight into the connection's
-/// output, with no allocation: the fast path of PROTOCOL.md's Types 0x10 to 0x40.
+/// output, with no allocation: the fast path of docs/protocol.md's Types 0x10 to 0x40.
 /// </summary>
 internal abstract class BuiltInHandler
 {
