@@ -1,4 +1,3 @@
-using EchoHost.Configuration;
 using EchoHost.Serving.Framed;
 using Microsoft.Extensions.DependencyInjection;
 using static EchoHost.Tests.ConfigurationBuilding;

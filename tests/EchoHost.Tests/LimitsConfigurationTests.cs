@@ -1,5 +1,4 @@
 using EchoHost.Configuration;
-using EchoHost.Limits;
 using static EchoHost.Tests.ConfigurationBuilding;
 
 

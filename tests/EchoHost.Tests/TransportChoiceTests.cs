@@ -5,7 +5,6 @@ using EchoHost.Connections;
 using EchoHost.Hosting;
 using EchoHost.Metrics;
 using EchoHost.ServiceManagers;
-using EchoHost.Serving.Framed;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

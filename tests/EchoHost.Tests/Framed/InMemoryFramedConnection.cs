@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using EchoHost.Configuration;
 using EchoHost.Connections;
 using EchoHost.Metrics;
 using EchoHost.Protocol;

@@ -1,10 +1,6 @@
 using System.Buffers;
-using EchoHost.Configuration;
-using EchoHost.Connections;
-using EchoHost.Metrics;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Serving.Framed;
 

@@ -1,9 +1,5 @@
 using System.Buffers;
-using EchoHost.Configuration;
-using EchoHost.Connections;
-using EchoHost.Metrics;
 using EchoHost.Protocol;
-using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Serving.Framed;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using EchoHost.Connections;
-using EchoHost.Metrics;
 using EchoHost.Protocol;
 using EchoHost.Serving.Framed.BuiltIn;
 using Microsoft.Extensions.Logging;
