@@ -5,9 +5,9 @@ namespace EchoHost.Connections;
 
 /// <summary>
 /// What the limits know of one live connection: when it last received bytes, the frame it is receiving (framed). The
-/// connection writes a few fields per read (no allocation, no lock); the periodic
-/// limits' sweep reads them, and tells a connection that has run out of time by cancelling its pending
-/// read, after which the connection reads <see cref="TimedOut"/> and ends as its protocol says.
+/// connection writes a few fields per read (no allocation, no lock); the limits' periodic sweep reads them, and tells a
+/// connection that has run out of time by cancelling its pending read, after which the connection reads
+/// <see cref="TimedOut"/> and ends as its protocol says. Its clock is the host's <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId, PipeReader input, TimeProvider time)
 {
@@ -57,8 +57,9 @@ internal sealed class ConnectionWatch(EndpointLimits limits, string connectionId
     }
 
     /// <summary>
-    /// The sweep's question at <paramref name="now"/> (<see cref="TimeProviderExtensions.Milliseconds"/> of the same provider): has the connection run
-    /// out of time? If so it is told, once. <paramref name="framed"/> says whether the frame rule applies.
+    /// The sweep's question at <paramref name="now"/> (<see cref="TimeProviderExtensions.Milliseconds"/> of the same
+    /// provider): has the connection run out of time? If so it is told, once. <paramref name="framed"/> says whether
+    /// the frame rule applies.
     /// </summary>
     public ConnectionTimeout Check(long now, bool framed)
     {
