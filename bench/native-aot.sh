@@ -9,7 +9,8 @@
 #   compare options when none are given: --servers native,native-aot,c,go,python --baseline native
 #                            --scenarios hold,pingpong-64,rtt,framed-64,http-healthz
 # Build first: bench/build.sh (the JIT build, the peers, echohost-load). This script publishes the native build into
-# bench/out/echohost-aot (dotnet publish -r linux-x64 -p:PublishAot=true; clang and zlib1g-dev must be installed).
+# bench/out/echohost-aot (dotnet publish -r linux-x64 -p:PublishAot=true; clang and zlib1g-dev must be installed),
+# or runs the one ECHOHOST_AOT names (e.g. TestResults/native-aot/app/EchoHost, which the end-to-end tests published).
 set -euo pipefail
 
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,12 +24,20 @@ starts=20
 if [ "${1:-}" = --starts ]; then starts=$2; shift 2; fi
 [ -f "$jit_dll" ] || { echo "native-aot.sh: $jit_dll missing: run bench/build.sh" >&2; exit 2; }
 
-echo "native-aot.sh: publishing the native build into $aot"
-began=$(date +%s)
-"$DOTNET" publish "$root/src/EchoHost/EchoHost.csproj" -c Release -r linux-x64 -p:PublishAot=true -nologo \
-    -o "$aot" --artifacts-path "$bench/out/echohost-aot-build" >"$bench/out/echohost-aot-publish.log" 2>&1 \
-    || { tail -n 30 "$bench/out/echohost-aot-publish.log" >&2; exit 1; }
-echo "native-aot.sh: published in $(($(date +%s) - began)) s; executable $(stat -c %s "$aot/EchoHost") bytes"
+if [ -n "${ECHOHOST_AOT:-}" ]; then
+    aot=$(dirname "$ECHOHOST_AOT")
+    [ -x "$aot/EchoHost" ] || { echo "native-aot.sh: ECHOHOST_AOT=$ECHOHOST_AOT is not an executable EchoHost" >&2; exit 2; }
+    echo "native-aot.sh: the native build at $aot/EchoHost"
+else
+    echo "native-aot.sh: publishing the native build into $aot"
+    mkdir -p "$bench/out"
+    began=$(date +%s)
+    "$DOTNET" publish "$root/src/EchoHost/EchoHost.csproj" -c Release -r linux-x64 -p:PublishAot=true -nologo \
+        -o "$aot" --artifacts-path "$bench/out/echohost-aot-build" >"$bench/out/echohost-aot-publish.log" 2>&1 \
+        || { tail -n 30 "$bench/out/echohost-aot-publish.log" >&2; exit 1; }
+    echo "native-aot.sh: published in $(($(date +%s) - began)) s"
+fi
+echo "native-aot.sh: executable $(stat -c %s "$aot/EchoHost") bytes"
 
 loopback="--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0 --EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0 --EchoHost:Endpoints:http:Url=http://127.0.0.1:0"
 echo

@@ -5,9 +5,10 @@
 
 Each COMMAND (run through bash, `exec` recommended so that the measured process is the service) is started N times,
 the builds taking turns (A B A B ...). A start is timed from just before the fork to the READY=1 the service sends
-to NOTIFY_SOCKET (sd_notify, as under systemd), which it sends once every endpoint listens. After the last start of
-each round the process is left idle for S seconds and its VmRSS read from /proc before SIGTERM stops it; every start
-must exit 0. Prints the median, minimum and maximum of each figure per build.
+to NOTIFY_SOCKET (sd_notify, as under systemd), which it sends once every endpoint listens; the CPU time the process
+has used by then (user + system, from /proc, in clock ticks of 10 ms) is read too, since on a shared machine the wall
+time also counts the waits for a CPU. Then the process is left idle for S seconds and its VmRSS read from /proc
+before SIGTERM stops it; every start must exit 0. Prints the median, minimum and maximum of each figure per build.
 """
 import argparse
 import os
@@ -35,21 +36,27 @@ def start_once(command, settle):
                 message = listener.recv(4096).decode()
                 if "READY=1" in message.split("\n"):
                     ready_ms = (time.perf_counter() - began) * 1000
+                    cpu_ms = cpu_time_ms(process.pid)
                     break
-            rss_kib = None
-            if settle > 0:
-                time.sleep(settle)
-                with open(f"/proc/{process.pid}/status") as status:
-                    rss_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            time.sleep(settle)
+            with open(f"/proc/{process.pid}/status") as status:
+                rss_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
             process.send_signal(signal.SIGTERM)
             _, errors = process.communicate(timeout=60)
             if process.returncode != 0:
                 sys.exit(f"startup.py: {command!r} exited with {process.returncode}: {errors.decode()[-2000:]}")
-            return ready_ms, rss_kib
+            return ready_ms, cpu_ms, rss_kib
         finally:
             if process.poll() is None:
                 process.kill()
             listener.close()
+
+
+def cpu_time_ms(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        # The fields after the command's name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def summary(values, unit):
@@ -64,16 +71,19 @@ def main():
     options = parser.parse_args()
     servers = [tuple(s.split("=", 1)) for s in options.servers]
     ready = {name: [] for name, _ in servers}
+    cpu = {name: [] for name, _ in servers}
     rss = {name: [] for name, _ in servers}
     for round_ in range(options.starts):
         for name, command in (servers if round_ % 2 == 0 else list(reversed(servers))):
-            ready_ms, rss_kib = start_once(command, options.settle)
+            ready_ms, cpu_ms, rss_kib = start_once(command, options.settle)
             ready[name].append(ready_ms)
+            cpu[name].append(cpu_ms)
             rss[name].append(rss_kib / 1024)
     width = max(len(name) for name, _ in servers)
     print(f"{options.starts} starts each, taking turns; idle RSS read {options.settle:g} s after READY=1")
     for name, _ in servers:
-        print(f"{name:<{width}}  exec -> READY=1: {summary(ready[name], 'ms')}   idle RSS: {summary(rss[name], 'MB')}")
+        print(f"{name:<{width}}  exec -> READY=1: {summary(ready[name], 'ms')}   CPU to READY=1: {summary(cpu[name], 'ms')}"
+              f"   idle RSS: {summary(rss[name], 'MB')}")
 
 
 if __name__ == "__main__":
