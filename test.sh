@@ -34,6 +34,9 @@ elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
 { command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
+# The native build the end-to-end tests also run (NativeAOT): its compiler links with clang, against zlib.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 # A real browser for the benchmark report's page; wrk for the load generator's HTTP runs.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
@@ -79,9 +82,11 @@ for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome=
 PY
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-# The container image's size, which its test writes to its output (tests/EndToEnd.Tests/Container).
+# The container image's size and the native build's publish time, which their tests write to their output
+# (tests/EndToEnd.Tests).
 if compgen -G "$results/*.trx" >/dev/null; then
   grep -ho 'image size: [^&<]*' "$results"/*.trx | sort -u | sed 's/^/container /' || true
+  grep -ho 'native build: [^&<]*' "$results"/*.trx | sort -u || true
 fi
 
 if ((status == 0 && failed > 0)); then status=1; fi
