@@ -16,9 +16,22 @@ internal sealed class EchoWebSocketSession(
 {
     private readonly ConnectionCounters _counters = new();
 
+    // Whether the message being received is to be answered: false once the server's close went out before it began.
+    private bool _answering;
+
     public override ConnectionCounters Counters => _counters;
 
     public override void RequestShutdown() => RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+
+    protected override void OnReceived(int count, bool first)
+    {
+        if (first)
+        {
+            _answering = BeginMessage();
+        }
+
+        _counters.BytesReceived += count;
+    }
 
     public override async Task RunAsync()
     {
@@ -33,7 +46,7 @@ internal sealed class EchoWebSocketSession(
                     return;
                 }
 
-                if (!BeginMessage())
+                if (!_answering)
                 {
                     // The server's close went out before this message came: it is not answered, and the client's
                     // close is what remains to be read.
@@ -50,7 +63,6 @@ internal sealed class EchoWebSocketSession(
                 }
 
                 Endpoint.CountReceived(type);
-                _counters.BytesReceived += length;
                 accessLog?.Write(remote, type == WebSocketMessageType.Text ? "TEXT" : "BINARY", length);
                 await WebSocket.SendAsync(Buffer.AsMemory(0, length), type, endOfMessage: true, CancellationToken.None);
                 Endpoint.CountSent(type);

@@ -116,7 +116,6 @@ internal sealed class FramedWebSocketSession : WebSocketSession
             while (true)
             {
                 var (length, type) = await ReceiveMessageAsync();
-                NoteReceived();
                 if (type == WebSocketMessageType.Close)
                 {
                     return;

@@ -89,6 +89,11 @@ internal abstract class WebSocketSession : IDisposable
         var result = await WebSocket.ReceiveAsync(_buffer.AsMemory(), CancellationToken.None);
         var type = result.MessageType;
         var length = result.Count;
+        if (type != WebSocketMessageType.Close)
+        {
+            OnReceived(result.Count, first: true);
+        }
+
         while (!result.EndOfMessage)
         {
             if (length > MaxMessageBytes)
@@ -112,10 +117,17 @@ internal abstract class WebSocketSession : IDisposable
             }
 
             length += result.Count;
+            OnReceived(result.Count, first: false);
         }
 
         return (length > MaxMessageBytes ? -1 : length, type);
     }
+
+    /// <summary>
+    /// <paramref name="count"/> bytes of a message have arrived (<paramref name="first"/>: its first ones): from then
+    /// on the connection is not idle, and a message begun is one that was read.
+    /// </summary>
+    protected virtual void OnReceived(int count, bool first) => NoteReceived();
 
     /// <summary>Something has arrived from the client: the connection is not idle.</summary>
     protected void NoteReceived() => Volatile.Write(ref _lastReceived, Endpoint.Time.GetTimestamp());

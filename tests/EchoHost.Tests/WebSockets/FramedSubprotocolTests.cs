@@ -77,7 +77,7 @@ public class FramedSubprotocolTests
         var unknown = await ReceiveFrameAsync(client);
         Assert.Equal(ErrorCodes.UnknownType, unknown.Code);
 
-        Assert.Equal(9, Counters(server).Messages(received: true, WebSocketMessageType.Binary));
+        Assert.Equal(8, Counters(server).Messages(received: true, WebSocketMessageType.Binary));
     }
 
     [Theory]

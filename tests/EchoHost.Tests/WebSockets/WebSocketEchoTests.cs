@@ -89,7 +89,7 @@ public class WebSocketEchoTests
 
         await client.SendAsync(new byte[MiB + 1], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReceiveCloseAsync(client));
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 0);
         Assert.Equal(1, Counters(server).Failures(WebSocketFailure.MessageTooBig));
 
         // Only that connection: the next one is served.
@@ -103,15 +103,21 @@ public class WebSocketEchoTests
     public async Task A_text_message_that_is_not_utf8_closes_with_1007(string transport)
     {
         await using var server = await StartServerAsync(transport);
-        using var client = await ConnectAsync(server);
+        using var bystander = await ConnectAsync(server);
 
-        // 0xC3 begins a two-byte sequence that 0x28 does not continue.
-        await client.SendAsync(new byte[] { 0x61, 0xC3, 0x28 }, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        // 0xC3 begins a two-byte sequence that 0x28 does not continue. The close is read off the wire, where a reset
+        // that follows it on the Sockets transport can be told from it (see AssertBadInputClose).
+        using (var client = await UpgradeRawAsync(server))
+        {
+            await Loopback.SendAllAsync(client, ClientFrame(0x81, [0x61, 0xC3, 0x28]));
+            AssertBadInputClose(transport, 1007, await ReadCloseStatusAsync(client));
+        }
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ReceiveCloseAsync(client));
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 1);
         Assert.Equal(1, Counters(server).Failures(WebSocketFailure.InvalidUtf8));
         Assert.Equal(0, Counters(server).Failures(WebSocketFailure.ProtocolError));
+        await SendTextAsync(bystander, "undisturbed");
+        Assert.Equal("undisturbed", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
     }
 
     [Theory]
@@ -121,23 +127,20 @@ public class WebSocketEchoTests
         await using var server = await StartServerAsync(transport);
         using var bystander = await ConnectAsync(server);
 
-        // RFC 6455 5.1: a client's frames are masked; an unmasked one is a protocol error.
-        using (var unmasked = await UpgradeRawAsync(server))
+        // RFC 6455 5.2: reserved bits set without an extension that defines them; an opcode that is not defined; a
+        // continuation frame with no message begun. Empty, so that the server has read all the client sent when it
+        // closes: bytes left unread would make the kernel reset the connection, which can destroy the close frame.
+        foreach (var firstByte in new byte[] { 0xC1, 0x83, 0x80 })
         {
-            await Loopback.SendAllAsync(unmasked, ClientFrame(0x81, "hi"u8, masked: false));
-            Assert.Equal(1002, await ReadCloseStatusAsync(unmasked));
+            using var client = await UpgradeRawAsync(server);
+            await Loopback.SendAllAsync(client, ClientFrame(firstByte, []));
+            AssertBadInputClose(transport, 1002, await ReadCloseStatusAsync(client));
         }
 
-        // Reserved bits set without an extension that defines them.
-        using (var reserved = await UpgradeRawAsync(server))
-        {
-            await Loopback.SendAllAsync(reserved, ClientFrame(0xC1, "hi"u8));
-            Assert.Equal(1002, await ReadCloseStatusAsync(reserved));
-        }
-
+        await WaitForOpenAsync(server, 1);
         await SendTextAsync(bystander, "undisturbed");
         Assert.Equal("undisturbed", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
-        Assert.Equal(2, Counters(server).Failures(WebSocketFailure.ProtocolError));
+        Assert.Equal(3, Counters(server).Failures(WebSocketFailure.ProtocolError));
 
         // One Warning line sums them up, whatever their number.
         Assert.Single(server.Log.Entries, e => e.Message.Contains("WebSocket connection(s) for bad input", StringComparison.Ordinal));
@@ -180,7 +183,7 @@ public class WebSocketEchoTests
         // Gone without a close: its connection ends, nothing else.
         stalled.LingerState = new LingerOption(true, 0);
         stalled.Close();
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 0);
     }
 
     [Theory]
@@ -205,7 +208,7 @@ public class WebSocketEchoTests
             abrupt.Close();
         }
 
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 1);
         await SendTextAsync(bystander, "still here");
         Assert.Equal("still here", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
         Assert.Equal(3, Counters(server).Connections.Read().Connections.Accepted);
@@ -263,7 +266,7 @@ public class WebSocketEchoTests
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal((WebSocketCloseStatus)4321, client.CloseStatus);
         Assert.Equal("done here", client.CloseStatusDescription);
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 0);
     }
 
     [Theory]
@@ -285,12 +288,20 @@ public class WebSocketEchoTests
         try
         {
             using var client = await ConnectAsync(server);
-            await SendTextAsync(client, "answered before the close");
-            var stopping = server.App.StopAsync();
 
-            Assert.Equal("answered before the close", Encoding.UTF8.GetString((await ReceiveAsync(client)).Data));
-            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await ReceiveCloseAsync(client));
+            // The first part of a message, read by the server (its bytes are counted) before the shutdown begins.
+            await client.SendAsync("begun before "u8.ToArray(), WebSocketMessageType.Text, endOfMessage: false, CancellationToken.None);
             using var timeout = new CancellationTokenSource(Loopback.Timeout);
+            while (Counters(server).Connections.Read().Totals.BytesReceived < "begun before ".Length)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+
+            var stopping = server.App.StopAsync();
+            await client.SendAsync("the shutdown"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+            Assert.Equal("begun before the shutdown", Encoding.UTF8.GetString((await ReceiveAsync(client)).Data));
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await ReceiveCloseAsync(client));
             await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
             await stopping.WaitAsync(timeout.Token);
         }

@@ -21,7 +21,7 @@ public class WscatTests
         var output = await RunWscatAsync(EchoUri(server), "hello from wscat");
 
         Assert.Equal(["hello from wscat", "second line"], output);
-        await WaitForNoneOpenAsync(server);
+        await WaitForOpenAsync(server, 0);
     }
 
     [Theory]
