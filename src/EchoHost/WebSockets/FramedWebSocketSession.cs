@@ -24,6 +24,7 @@ internal sealed class FramedWebSocketSession : WebSocketSession
     private readonly Pipe _answers = new();
     private readonly FramedCounters _counters;
     private readonly FramedConnection _framed;
+    private readonly int _maxFrameBytes;
     private readonly Lock _gate = new();
 
     // How the server's close goes out once every answer has been sent; null: answer the client's close.
@@ -34,6 +35,7 @@ internal sealed class FramedWebSocketSession : WebSocketSession
         : base(webSocket, endpoint, connectionId, maxMessageBytes)
     {
         _counters = new FramedCounters(services.MessageTypes.Names.Length);
+        _maxFrameBytes = services.Options.MaxFrameBytes;
         var connection = new DefaultConnectionContext(connectionId, new Duplex(_requests.Reader, _answers.Writer), new Duplex(_answers.Reader, _requests.Writer))
         {
             RemoteEndPoint = remote,
@@ -141,6 +143,12 @@ internal sealed class FramedWebSocketSession : WebSocketSession
                 if (flush.IsCompleted)
                 {
                     // The framed connection reads no more (it is ending): nothing more to hand over.
+                    forwarding = false;
+                }
+                else if (length - Frame.HeaderSize > _maxFrameBytes)
+                {
+                    // The framed connection answers frame_too_large and reads no more, as on a framed endpoint.
+                    End(WebSocketCloseStatus.MessageTooBig, $"a frame's payload is at most {_maxFrameBytes} bytes", goAway: false);
                     forwarding = false;
                 }
             }

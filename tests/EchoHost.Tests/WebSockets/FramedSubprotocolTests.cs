@@ -140,6 +140,20 @@ public class FramedSubprotocolTests
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task A_frame_longer_than_MaxFrameBytes_gets_frame_too_large_then_close_1009(string transport)
+    {
+        await using var server = await StartServerAsync(transport, "--EchoHost:Framed:MaxFrameBytes=100");
+        using var client = await ConnectFramedAsync(server);
+
+        await SendFrameAsync(client, FramedTestClient.Request(1, MessageTypes.Echo, new byte[100]));
+
+        var error = await ReceiveFrameAsync(client);
+        Assert.Equal(ErrorCodes.FrameTooLarge, error.Code);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReceiveCloseAsync(client));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Shutdown_sends_GoAway_answers_what_was_read_and_closes_with_1001(string transport)
     {
         var server = await StartServerAsync(transport);

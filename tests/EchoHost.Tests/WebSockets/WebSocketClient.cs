@@ -29,6 +29,15 @@ internal static class WebSocketClient
     public static Task SendTextAsync(WebSocket client, string text) =>
         client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 
+    /// <summary>Sends <paramref name="text"/> and asserts that it comes back, as text.</summary>
+    public static async Task AssertEchoesAsync(WebSocket client, string text)
+    {
+        await SendTextAsync(client, text);
+        var (type, data) = await ReceiveAsync(client);
+        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.Equal(text, Encoding.UTF8.GetString(data));
+    }
+
     /// <summary>One whole message, however the client's reads cut it; a Close gives the close status as its type.</summary>
     public static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveAsync(WebSocket client)
     {

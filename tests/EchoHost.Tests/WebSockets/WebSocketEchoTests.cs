@@ -94,8 +94,7 @@ public class WebSocketEchoTests
 
         // Only that connection: the next one is served.
         using var next = await ConnectAsync(server);
-        await SendTextAsync(next, "after");
-        Assert.Equal("after", Encoding.UTF8.GetString((await ReceiveAsync(next)).Data));
+        await AssertEchoesAsync(next, "after");
     }
 
     [Theory]
@@ -116,8 +115,7 @@ public class WebSocketEchoTests
         await WaitForOpenAsync(server, 1);
         Assert.Equal(1, Counters(server).Failures(WebSocketFailure.InvalidUtf8));
         Assert.Equal(0, Counters(server).Failures(WebSocketFailure.ProtocolError));
-        await SendTextAsync(bystander, "undisturbed");
-        Assert.Equal("undisturbed", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
+        await AssertEchoesAsync(bystander, "undisturbed");
     }
 
     [Theory]
@@ -138,8 +136,7 @@ public class WebSocketEchoTests
         }
 
         await WaitForOpenAsync(server, 1);
-        await SendTextAsync(bystander, "undisturbed");
-        Assert.Equal("undisturbed", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
+        await AssertEchoesAsync(bystander, "undisturbed");
         Assert.Equal(3, Counters(server).Failures(WebSocketFailure.ProtocolError));
 
         // One Warning line sums them up, whatever their number.
@@ -176,8 +173,7 @@ public class WebSocketEchoTests
         Assert.True(sent < bound, $"the server read {sent} bytes from a client that never reads");
 
         using var other = await ConnectAsync(server);
-        await SendTextAsync(other, "served meanwhile");
-        Assert.Equal("served meanwhile", Encoding.UTF8.GetString((await ReceiveAsync(other)).Data));
+        await AssertEchoesAsync(other, "served meanwhile");
         await other.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
 
         // Gone without a close: its connection ends, nothing else.
@@ -209,8 +205,7 @@ public class WebSocketEchoTests
         }
 
         await WaitForOpenAsync(server, 1);
-        await SendTextAsync(bystander, "still here");
-        Assert.Equal("still here", Encoding.UTF8.GetString((await ReceiveAsync(bystander)).Data));
+        await AssertEchoesAsync(bystander, "still here");
         Assert.Equal(3, Counters(server).Connections.Read().Connections.Accepted);
         Assert.Equal(0, Counters(server).Failures(WebSocketFailure.ProtocolError));
     }
@@ -323,8 +318,7 @@ public class WebSocketEchoTests
 
         using var client = new ClientWebSocket();
         await client.ConnectAsync(new Uri($"ws://{server.EndPointOf("http")}/ws/echo"), CancellationToken.None);
-        await SendTextAsync(client, "moved");
-        Assert.Equal("moved", Encoding.UTF8.GetString((await ReceiveAsync(client)).Data));
+        await AssertEchoesAsync(client, "moved");
     }
 
     [Fact]
