@@ -23,16 +23,6 @@ internal sealed class EchoWebSocketSession(
 
     public override void RequestShutdown() => RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
 
-    protected override void OnReceived(int count, bool first)
-    {
-        if (first)
-        {
-            _answering = BeginMessage();
-        }
-
-        _counters.BytesReceived += count;
-    }
-
     public override async Task RunAsync()
     {
         try
@@ -80,5 +70,15 @@ internal sealed class EchoWebSocketSession(
             // The runtime's WebSocket has closed with 1007 or 1002 already.
             Endpoint.Failed(failure, ConnectionId);
         }
+    }
+
+    protected override void OnReceived(int count, bool first)
+    {
+        if (first)
+        {
+            _answering = BeginMessage();
+        }
+
+        _counters.BytesReceived += count;
     }
 }

@@ -82,13 +82,16 @@ internal static class WebSocketClient
         }
     }
 
-    /// <summary>A plain socket that has completed the upgrade handshake (no extension, no subprotocol).</summary>
-    public static async Task<Socket> UpgradeRawAsync(FramedServer server)
+    /// <summary>
+    /// A plain socket that has completed the upgrade handshake (no extension, no subprotocol), after sending
+    /// <paramref name="prefix"/> (a PROXY protocol header) if given.
+    /// </summary>
+    public static async Task<Socket> UpgradeRawAsync(FramedServer server, string prefix = "")
     {
         var endPoint = server.EndPointOf("http");
         var socket = await Loopback.ConnectAsync(endPoint);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        var request = $"GET /echo HTTP/1.1\r\nHost: {endPoint}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n";
+        var request = $"{prefix}GET /echo HTTP/1.1\r\nHost: {endPoint}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n";
         await Loopback.SendAllAsync(socket, Encoding.ASCII.GetBytes(request));
 
         // The response ends with an empty line; nothing follows it until the client sends.

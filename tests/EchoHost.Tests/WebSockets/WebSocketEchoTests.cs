@@ -321,6 +321,40 @@ public class WebSocketEchoTests
         await AssertEchoesAsync(client, "moved");
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Metrics_the_access_log_and_the_PROXY_protocol_see_websockets(string transport)
+    {
+        await using var server = await StartServerAsync(
+            transport,
+            "--EchoHost:AccessLog=true",
+            "--EchoHost:Endpoints:http:ProxyProtocol=true",
+            "--EchoHost:Endpoints:http:TrustedProxies:0=127.0.0.1",
+            "--Logging:LogLevel:EchoHost.Connections=Debug");
+
+        // Through a proxy that says the client is 203.0.113.7.
+        using (var proxied = await UpgradeRawAsync(server, "PROXY TCP4 203.0.113.7 127.0.0.1 40000 80\r\n"))
+        {
+            await Loopback.SendAllAsync(proxied, ClientFrame(0x81, "hello"u8));
+            var echo = new byte[7];
+            await Loopback.ReadExactlyAsync(proxied, echo);
+            Assert.Equal([0x81, 5, .. "hello"u8.ToArray()], echo);
+        }
+
+        await WaitForOpenAsync(server, 0);
+        Assert.Contains(server.Log.Entries, e => e.Message.StartsWith("WebSocket ", StringComparison.Ordinal) && e.Message.Contains("opened on http from 203.0.113.7:40000", StringComparison.Ordinal));
+        Assert.Contains(server.Log.Entries, e => e.Category == "EchoHost.AccessLog" && e.Message.StartsWith("203.0.113.7 - - [", StringComparison.Ordinal) && e.Message.EndsWith("\"TEXT\" 5", StringComparison.Ordinal));
+
+        // The PROXY header goes first on every connection of the endpoint, /metrics' included.
+        using var scrape = await Loopback.ConnectAsync(server.EndPointOf("http"));
+        await Loopback.SendAllAsync(scrape, Encoding.ASCII.GetBytes("PROXY TCP4 203.0.113.8 127.0.0.1 40001 80\r\nGET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        var metrics = Encoding.UTF8.GetString(await Loopback.ReadToEndAsync(scrape));
+        Assert.Contains($"echohost_connections_accepted_total{{endpoint=\"http\",protocol=\"websocket\",transport=\"{transport.ToLowerInvariant()}\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("echohost_websocket_messages_total{direction=\"received\",endpoint=\"http\",type=\"text\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("echohost_websocket_messages_total{direction=\"sent\",endpoint=\"http\",type=\"text\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("echohost_bytes_received_total{endpoint=\"http\",protocol=\"websocket\"} 5", metrics, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Turned_off_there_is_no_upgrade()
     {
