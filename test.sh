@@ -34,7 +34,7 @@ elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
 { command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
-# A real browser for the benchmark report's page; wrk for the load generator's HTTP runs.
+# A real browser for the benchmark report's page and the status page; wrk for the load generator's HTTP runs.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 # Node.js and npm, for wscat: the WebSocket tests' command-line client, the tool users test echo servers with.

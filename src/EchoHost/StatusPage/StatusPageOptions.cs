@@ -12,17 +12,5 @@ internal sealed class StatusPageOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Binds the section; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
-    public static StatusPageOptions Load(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        try
-        {
-            return configuration.GetSection(SectionName).Get<StatusPageOptions>() ?? new StatusPageOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder's message names the key and the value; it only lacks saying that it stops start-up.
-            throw new EchoHostConfigurationException($"Invalid configuration: {ex.Message}", ex);
-        }
-    }
+    public static StatusPageOptions Load(IConfiguration configuration) => SectionBinding.Bind<StatusPageOptions>(configuration, SectionName);
 }

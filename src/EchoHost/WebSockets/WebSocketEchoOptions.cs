@@ -32,18 +32,7 @@ internal sealed class WebSocketEchoOptions
     /// <summary>Binds and validates the section; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static WebSocketEchoOptions Load(IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        WebSocketEchoOptions options;
-        try
-        {
-            options = configuration.GetSection(SectionName).Get<WebSocketEchoOptions>() ?? new WebSocketEchoOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder's message names the key and the value; it only lacks saying that it stops start-up.
-            throw new EchoHostConfigurationException($"Invalid configuration: {ex.Message}", ex);
-        }
-
+        var options = SectionBinding.Bind<WebSocketEchoOptions>(configuration, SectionName);
         options.Validate();
         return options;
     }
