@@ -23,7 +23,7 @@ internal sealed class WebSocketEchoOptions
     /// <summary>The longest message, after inflation when compressed; a longer one closes with 1009.</summary>
     public int MaxMessageBytes { get; set; } = 1 << 20;
 
-    /// <summary>How often the server pings a connection, so that proxies keep it and a dead peer is found; 0 turns it off.</summary>
+    /// <summary>How often the server sends a keep-alive frame on a connection, so that proxies keep it; 0 turns it off.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Whether per-message deflate is accepted when a client offers it.</summary>

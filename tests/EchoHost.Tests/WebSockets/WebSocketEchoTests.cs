@@ -277,6 +277,24 @@ public class WebSocketEchoTests
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task A_keep_alive_frame_comes_every_KeepAliveInterval(string transport)
+    {
+        await using var server = await StartServerAsync(transport, "--EchoHost:WebSockets:KeepAliveInterval=00:00:00.200");
+        using var client = await UpgradeRawAsync(server);
+
+        // The runtime's keep-alive is a control frame (an unsolicited Pong) the client need not answer; two of them
+        // without anything sent show that it repeats.
+        for (var i = 0; i < 2; i++)
+        {
+            var header = new byte[2];
+            await Loopback.ReadExactlyAsync(client, header);
+            Assert.Contains(header[0], new byte[] { 0x89, 0x8A });
+            await Loopback.ReadExactlyAsync(client, new byte[header[1] & 0x7F]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Shutdown_answers_what_was_read_then_closes_with_1001(string transport)
     {
         var server = await StartServerAsync(transport);
