@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
-using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Logging;
 using EchoHost.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +21,7 @@ internal sealed class WebSocketEchoEndpoint(EndpointDefinition definition, Endpo
     // Received text, received binary, sent text, sent binary: one addition per message, read by the metrics.
     private readonly long[] _messages = new long[4];
     private readonly long[] _failures = new long[WebSocketFailureNames.All.Length];
-    private readonly long[] _logged = new long[WebSocketFailureNames.All.Length];
+    private readonly CountsSinceLastLine _logged = new(WebSocketFailureNames.All);
     private readonly Lock _logGate = new();
     private long _lastLogged = long.MinValue;
 
@@ -63,22 +63,13 @@ internal sealed class WebSocketEchoEndpoint(EndpointDefinition definition, Endpo
                 return;
             }
 
-            long total = 0;
-            var reasons = new StringBuilder();
-            for (var i = 0; i < _failures.Length; i++)
+            if (_logged.Describe(_failures, out var total) is not { } reasons)
             {
-                var counted = Interlocked.Read(ref _failures[i]);
-                var count = counted - _logged[i];
-                _logged[i] = counted;
-                if (count > 0)
-                {
-                    total += count;
-                    reasons.Append(reasons.Length > 0 ? ", " : "").Append(WebSocketFailureNames.All[i]).Append(' ').Append(count);
-                }
+                return;
             }
 
             _lastLogged = now;
-            WebSocketLog.BadInputSummary(logger, definition.Name, total, reasons.ToString());
+            WebSocketLog.BadInputSummary(logger, definition.Name, total, reasons);
         }
     }
 }
