@@ -5,7 +5,9 @@ using EchoHost.Metrics;
 using EchoHost.Protocols;
 using EchoHost.Protocols.Framed;
 using EchoHost.ServiceManagers;
+using EchoHost.StatusPage;
 using EchoHost.Transport.Native;
+using EchoHost.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -41,6 +43,8 @@ public static class EchoHostApplicationExtensions
         }
 
         services.AddFramedProtocol(settings.Framed);
+        services.AddWebSocketEcho(builder.Configuration);
+        services.AddStatusPage(builder.Configuration);
         services.AddSingleton<ServiceMetrics>();
         services.AddConnectionLimits();
         if (settings.AccessLog)
@@ -68,7 +72,8 @@ public static class EchoHostApplicationExtensions
 
     /// <summary>
     /// Maps what the HTTP endpoints serve: <c>GET /healthz</c> (the process is alive: it answers) and
-    /// <c>GET /readyz</c> (every endpoint listens and the service is not draining).
+    /// <c>GET /readyz</c> (every endpoint listens and the service is not draining), the WebSocket echo and the
+    /// status page.
     /// </summary>
     public static WebApplication MapEchoHost(this WebApplication app)
     {
@@ -76,6 +81,8 @@ public static class EchoHostApplicationExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapEchoHostMetrics();
+        app.MapWebSocketEcho();
+        app.MapStatusPage();
         return app;
     }
 }

@@ -6,8 +6,10 @@ namespace EchoHost.Metrics;
 /// <summary>
 /// One endpoint's connections: how many were accepted and closed, the live ones, and the sums of those that closed.
 /// Opening and closing take a lock (once per connection); reading sums the closed ones and the live ones under it.
+/// <paramref name="protocol"/> names connections that speak other than the endpoint's protocol (an http endpoint's
+/// WebSockets).
 /// </summary>
-internal sealed class EndpointCounters(EndpointDefinition endpoint, string transport, int messageTypeSlots)
+internal sealed class EndpointCounters(EndpointDefinition endpoint, string transport, int messageTypeSlots, string? protocol = null)
 {
     private readonly Lock _gate = new();
     private ConnectionCounters? _live;
@@ -18,16 +20,16 @@ internal sealed class EndpointCounters(EndpointDefinition endpoint, string trans
 
     public string Name => endpoint.Name;
 
-    /// <summary>The endpoint's protocol as a label value: <c>echo</c>, <c>framed</c> or <c>http</c>.</summary>
-    public string Protocol { get; } = endpoint.Protocol.ToString().ToLowerInvariant();
+    /// <summary>The protocol as a label value: <c>echo</c>, <c>framed</c>, <c>http</c> or <c>websocket</c>.</summary>
+    public string Protocol { get; } = protocol ?? endpoint.Protocol.ToString().ToLowerInvariant();
 
     /// <summary>The transport as a label value: <c>native</c> or <c>sockets</c>.</summary>
     public string Transport => transport;
 
-    public bool IsFramed => endpoint.Protocol == EndpointProtocol.Framed;
+    public bool IsFramed => endpoint.Protocol == EndpointProtocol.Framed && protocol is null;
 
     /// <summary>Whether the endpoint speaks TLS, so that its handshake failures are a series of their own.</summary>
-    public bool IsTls => endpoint.Tls is not null;
+    public bool IsTls => endpoint.Tls is not null && protocol is null;
 
     /// <summary>Connections that closed before their TLS handshake completed; they are not counted as accepted.</summary>
     public long TlsHandshakeFailures => Interlocked.Read(ref _tlsHandshakeFailures);
@@ -35,7 +37,7 @@ internal sealed class EndpointCounters(EndpointDefinition endpoint, string trans
     public void TlsHandshakeFailed() => Interlocked.Increment(ref _tlsHandshakeFailures);
 
     /// <summary>HTTP connections are counted, their bytes are not: Kestrel's HTTP layer reads and writes them.</summary>
-    public bool CountsBytes => endpoint.Protocol != EndpointProtocol.Http;
+    public bool CountsBytes => endpoint.Protocol != EndpointProtocol.Http || protocol is not null;
 
     /// <summary>Counts a new connection, whose counts are read from <paramref name="counters"/> while it lives.</summary>
     public T Open<T>(T counters)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Framed;
+using EchoHost.WebSockets;
 
 namespace EchoHost.Metrics;
 
@@ -19,20 +20,28 @@ internal sealed class ServiceMetrics
     private readonly string[] _messageTypeNames;
     private readonly Histogram<double> _handlerDuration;
 
-    public ServiceMetrics(IMeterFactory meterFactory, EchoHostSettings settings, MessageTypeSlots messageTypes)
+    public ServiceMetrics(IMeterFactory meterFactory, EchoHostSettings settings, MessageTypeSlots messageTypes, WebSocketEchoOptions? webSockets = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         _messageTypeNames = messageTypes.Names;
         var transport = settings.Transport.Kind.ToString().ToLowerInvariant();
-        _endpoints = settings.Endpoints.Select(e => new EndpointCounters(e, transport, _messageTypeNames.Length)).ToArray();
+        _endpoints =
+        [
+            .. settings.Endpoints.Select(e => new EndpointCounters(e, transport, _messageTypeNames.Length)),
+
+            // The WebSockets of each http endpoint are connections of their own protocol, after the endpoints' own.
+            .. settings.Endpoints
+                .Where(e => e.Protocol == EndpointProtocol.Http && webSockets is { Enabled: true })
+                .Select(e => new EndpointCounters(e, transport, _messageTypeNames.Length, WebSocketEchoEndpoint.ProtocolName)),
+        ];
 
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("echohost.connections.accepted", () => ReadConnections(c => c.Accepted), "{connection}", "Connections accepted.");
         meter.CreateObservableUpDownCounter("echohost.connections.active", () => ReadConnections(c => c.Active), "{connection}", "Connections open now.");
         meter.CreateObservableCounter("echohost.connections.closed", () => ReadConnections(c => c.Closed), "{connection}", "Connections closed.");
         meter.CreateObservableCounter("echohost.tls.handshake.failures", ReadTlsHandshakeFailures, "{connection}", "Connections to TLS endpoints that closed before their handshake completed.");
-        meter.CreateObservableCounter("echohost.bytes.received", () => ReadBytes(t => t.BytesReceived), "By", "Bytes received by the echo and framed endpoints.");
-        meter.CreateObservableCounter("echohost.bytes.sent", () => ReadBytes(t => t.BytesSent), "By", "Bytes sent by the echo and framed endpoints.");
+        meter.CreateObservableCounter("echohost.bytes.received", () => ReadBytes(t => t.BytesReceived), "By", "Bytes received by the echo and framed endpoints, and in WebSocket messages.");
+        meter.CreateObservableCounter("echohost.bytes.sent", () => ReadBytes(t => t.BytesSent), "By", "Bytes sent by the echo and framed endpoints, and in WebSocket messages.");
         meter.CreateObservableCounter("echohost.frames.received", () => ReadFramed(t => t.FramesReceived, "kind", FramedCounterNames.ReceivedKinds), "{frame}", "Frames read by the framed endpoints, by kind.");
         meter.CreateObservableCounter("echohost.frames.sent", () => ReadFramed(t => t.FramesSent, "kind", FramedCounterNames.SentKinds), "{frame}", "Frames written by the framed endpoints, by kind.");
         meter.CreateObservableCounter("echohost.messages.handled", () => ReadFramed(t => t.MessagesHandled, "type", _messageTypeNames), "{message}", "Requests answered with a Response or an Error, by message type.");
@@ -44,6 +53,11 @@ internal sealed class ServiceMetrics
 
     public EndpointCounters For(EndpointDefinition endpoint) =>
         Array.Find(_endpoints, e => e.Name == endpoint.Name) ?? throw new ArgumentException($"Endpoint {endpoint.Name} is not configured.", nameof(endpoint));
+
+    /// <summary>The WebSocket connections of the http endpoint <paramref name="endpoint"/>.</summary>
+    public EndpointCounters ForWebSockets(EndpointDefinition endpoint) =>
+        Array.Find(_endpoints, e => e.Name == endpoint.Name && e.Protocol == WebSocketEchoEndpoint.ProtocolName)
+        ?? throw new ArgumentException($"Endpoint {endpoint.Name} serves no WebSockets.", nameof(endpoint));
 
     /// <summary>A start time for <see cref="RecordHandlerDuration"/>, or 0 when nobody listens (the clock is not read).</summary>
     public long StartHandlerTiming() => _handlerDuration.Enabled ? Stopwatch.GetTimestamp() : 0;

@@ -3,6 +3,7 @@ using EchoHost.Limits;
 using EchoHost.Metrics;
 using EchoHost.Protocols.Framed;
 using EchoHost.ProxyProtocol;
+using EchoHost.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +48,7 @@ internal static class ProtocolBindings
                     Func<ConnectionContext, ConnectionCounters, Task> serve = (connection, _) => next(connection);
                     return connection => tracker.TrackAsync(connection, new ConnectionCounters(), serve);
                 });
+                WebSocketEchoEndpoints.Use(listenOptions, endpoint);
                 break;
             case EndpointProtocol.Framed:
                 listenOptions.Run(ActivatorUtilities.CreateInstance<FramedConnectionHandler>(services, tracker).OnConnectedAsync);
