@@ -33,7 +33,7 @@ internal sealed class MetricsOptions
     /// <summary>Binds and validates <c>EchoHost:Metrics</c>; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static MetricsOptions Load(IConfiguration configuration)
     {
-        var options = SectionBinding.Bind<MetricsOptions>(configuration, SectionName);
+        var options = SectionBinding.Bind(configuration, SectionName, static section => section.Get<MetricsOptions>());
         options.Validate();
         return options;
     }

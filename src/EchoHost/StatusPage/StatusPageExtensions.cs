@@ -33,8 +33,9 @@ internal static class StatusPageExtensions
         // Created now: uptime counts from start-up.
         var report = app.Services.GetRequiredService<StatusReport>();
         var page = ReadPage();
-        app.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8"));
-        app.MapGet("/status.json", () => Results.Json(report.Read(), StatusJsonContext.Default.ServiceStatus));
+        // RequestDelegates rather than minimal-API handlers, whose binding is made by reflection the native build lacks.
+        app.MapGet("/", (RequestDelegate)(context => Results.Bytes(page, "text/html; charset=utf-8").ExecuteAsync(context)));
+        app.MapGet("/status.json", (RequestDelegate)(context => Results.Json(report.Read(), StatusJsonContext.Default.ServiceStatus).ExecuteAsync(context)));
         return app;
     }
 

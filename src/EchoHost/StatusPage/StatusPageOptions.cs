@@ -12,5 +12,5 @@ internal sealed class StatusPageOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Binds the section; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
-    public static StatusPageOptions Load(IConfiguration configuration) => SectionBinding.Bind<StatusPageOptions>(configuration, SectionName);
+    public static StatusPageOptions Load(IConfiguration configuration) => SectionBinding.Bind(configuration, SectionName, static section => section.Get<StatusPageOptions>());
 }

@@ -32,7 +32,7 @@ internal sealed class WebSocketEchoOptions
     /// <summary>Binds and validates the section; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static WebSocketEchoOptions Load(IConfiguration configuration)
     {
-        var options = SectionBinding.Bind<WebSocketEchoOptions>(configuration, SectionName);
+        var options = SectionBinding.Bind(configuration, SectionName, static section => section.Get<WebSocketEchoOptions>());
         options.Validate();
         return options;
     }

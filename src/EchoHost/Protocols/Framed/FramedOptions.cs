@@ -30,7 +30,7 @@ internal sealed class FramedOptions
     /// <summary>Binds and validates <c>EchoHost:Framed</c>; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static FramedOptions Load(IConfiguration configuration)
     {
-        var options = SectionBinding.Bind<FramedOptions>(configuration, SectionName);
+        var options = SectionBinding.Bind(configuration, SectionName, static section => section.Get<FramedOptions>());
         options.Validate();
         return options;
     }
