@@ -5,12 +5,6 @@ namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnection
 {
-    private readonly CancellationTokenSource _closedSource = new();
-    private CancellationToken? _connectionClosedOverride;
-    private int _closedFired;
-    private ConnectionAbortedException? _abortReason;
-    private TaskCompletionSource? _disposed;
-
     // Loop-thread state of the descriptor. A lock on the connection itself (an object of its own would cost each
     // connection 40 bytes) only keeps the descriptor from closing under an application thread that asks it for its
     // local address (ResolveLocalEndPoint).
@@ -19,47 +13,21 @@ internal sealed partial class NativeConnection
     private bool _disposeRequested;
     private Exception? _closeError;
 
-    /// <summary>Fires on the thread pool once the input has ended (the peer's FIN, an error) or the socket is closed.</summary>
-    public override CancellationToken ConnectionClosed
-    {
-        get => _connectionClosedOverride ?? _closedSource.Token;
-        set => _connectionClosedOverride = value;
-    }
-
-    /// <summary>Closes the socket at once with a reset (RST); the application's reads end with <paramref name="abortReason"/>.</summary>
-    public override void Abort(ConnectionAbortedException abortReason)
-    {
-        if (Interlocked.CompareExchange(ref _abortReason, abortReason ?? new ConnectionAbortedException(), null) is null)
+    protected override void OnAbort(ConnectionAbortedException reason)
+        => _loop.Schedule(static state =>
         {
-            _loop.Schedule(static state =>
-            {
-                var connection = (NativeConnection)state!;
-                connection.Close(connection._abortReason, reset: true);
-            }, this);
-        }
-    }
+            var connection = (NativeConnection)state!;
+            connection.Close(connection.AbortReason, reset: true);
+        }, this);
 
-#pragma warning disable CA2215 // ConnectionContext.DisposeAsync does nothing
-    /// <summary>
-    /// Ends the application's side of both pipes, lets what is left be sent (then FIN), closes the socket, and
-    /// completes once nothing runs for the connection any more.
-    /// </summary>
-    public override ValueTask DisposeAsync()
+    protected override void OnDispose()
     {
-        var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (Interlocked.CompareExchange(ref _disposed, disposed, null) is { } existing)
-        {
-            return new ValueTask(existing.Task);
-        }
-
         _input.Complete();
         _output.CompleteWriter();
-        _loop.Schedule(static state => ((NativeConnection)state!).OnDispose(), this);
-        return new ValueTask(disposed.Task);
+        _loop.Schedule(static state => ((NativeConnection)state!).OnDisposeOnLoop(), this);
     }
-#pragma warning restore CA2215
 
-    private void OnDispose()
+    private void OnDisposeOnLoop()
     {
         _disposeRequested = true;
         if (_sendDone || !_registered)
@@ -121,19 +89,11 @@ internal sealed partial class NativeConnection
         TryCompleteDispose();
     }
 
-    private void FireConnectionClosed()
-    {
-        if (Interlocked.Exchange(ref _closedFired, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closedSource, preferLocal: false);
-        }
-    }
-
     private void TryCompleteDispose()
     {
         if (_disposeRequested && _closed && _sendDone)
         {
-            _disposed!.TrySetResult();
+            CompleteDisposal();
         }
     }
 }

@@ -25,76 +25,35 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
 
     private ulong _token;
 
-    // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
-    private readonly EndPoint _listenEndPoint;
-    private SockAddr.Buffer _peerAddress;
-    private EndPoint? _localEndPoint;
-    private EndPoint? _remoteEndPoint;
-    private bool _localResolved;
-    private bool _remoteResolved;
-
-    public NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, MemoryPool<byte> memoryPool, ILogger logger)
+    private NativeConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, ILogger logger)
+        : base(listenEndPoint, peerAddress)
     {
         _input = new ConnectionPipe(loop.InputOptions, loop.Budget);
         _output = new ConnectionPipe(loop.OutputOptions);
         _fd = fd;
         _loop = loop;
         _logger = logger;
-        _listenEndPoint = listenEndPoint;
-        peerAddress[..Math.Min(peerAddress.Length, SockAddr.BufferSize)].CopyTo(_peerAddress);
-        MemoryPool = memoryPool;
+        MemoryPool = loop.MemoryPool;
     }
 
     public override PipeReader Input => _input;
 
     public override PipeWriter Output => _output.Writer;
 
-    public override EndPoint? LocalEndPoint
-    {
-        get
-        {
-            if (!_localResolved)
-            {
-                _localEndPoint = ResolveLocalEndPoint();
-                _localResolved = true;
-            }
-
-            return _localEndPoint;
-        }
-
-        set
-        {
-            _localEndPoint = value;
-            _localResolved = true;
-        }
-    }
-
-    public override EndPoint? RemoteEndPoint
-    {
-        get
-        {
-            if (!_remoteResolved)
-            {
-                _remoteEndPoint = SockAddr.ToIPEndPoint(_peerAddress);
-                _remoteResolved = true;
-            }
-
-            return _remoteEndPoint;
-        }
-
-        set
-        {
-            _remoteEndPoint = value;
-            _remoteResolved = true;
-        }
-    }
-
     public override MemoryPool<byte> MemoryPool { get; }
 
     public override nint Handle => _fd;
 
-    /// <summary>Hands the connection to its loop, which registers it and starts sending what the application writes.</summary>
-    public void Start() => _loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), this);
+    /// <summary>
+    /// Makes the connection of an accepted socket and hands it to its loop, which registers it and starts sending what
+    /// the application writes.
+    /// </summary>
+    public static TransportConnection Start(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, ILogger logger)
+    {
+        var connection = new NativeConnection(fd, loop, listenEndPoint, peerAddress, logger);
+        loop.Schedule(static state => ((NativeConnection)state!).StartOnLoop(), connection);
+        return connection;
+    }
 
     public void OnReady(Readiness readiness)
     {
@@ -124,27 +83,18 @@ internal sealed partial class NativeConnection : TransportConnection, IEventHand
         Send();
     }
 
-    /// <summary>
-    /// The listener's endpoint, unless it is a wildcard (0.0.0.0, [::]): then the address this connection reached,
-    /// asked of the socket while it is open.
-    /// </summary>
-    private unsafe EndPoint? ResolveLocalEndPoint()
+    protected override unsafe EndPoint? QueryLocalEndPoint()
     {
-        if (_listenEndPoint is not IPEndPoint { Address: var bound } || !(bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
-        {
-            return _listenEndPoint;
-        }
-
         byte* address = stackalloc byte[SockAddr.StorageSize];
         int length = SockAddr.StorageSize;
         lock (this)
         {
             if (_closed || Libc.GetSockName(_fd, address, &length) != 0)
             {
-                return _listenEndPoint;
+                return null;
             }
         }
 
-        return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? _listenEndPoint;
+        return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length));
     }
 }

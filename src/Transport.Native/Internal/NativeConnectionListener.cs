@@ -55,7 +55,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             listenSockets[i].Register();
         }
 
-        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, PollerFactory.NameOf(options.Engine) ?? "none");
+        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, loops.EngineName);
         return listener;
     }
 
@@ -72,9 +72,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     break;
                 }
 
-                NativeConnection connection = CreateConnection(accepted);
-                connection.Start();
-                return connection;
+                return StartConnection(accepted);
             }
 
             if (!await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -166,11 +164,11 @@ internal sealed class NativeConnectionListener : IConnectionListener
         }
     }
 
-    private NativeConnection CreateConnection(in AcceptedSocket accepted)
+    private TransportConnection StartConnection(in AcceptedSocket accepted)
     {
         EventLoop loop = _sockets.Length > 1 ? accepted.Socket.Loop : _loops.Next();
         SockAddr.Buffer address = accepted.Address;
-        return new NativeConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _loops.MemoryPool, _logger);
+        return _loops.StartConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _logger);
     }
 
     /// <summary>A socket a loop accepted, with the peer's address as accept returned it.</summary>

@@ -1,0 +1,184 @@
+using System.IO.Pipelines;
+using EchoHost.Transport.Native.Interop.Linux;
+using Ring = EchoHost.Transport.Native.Interop.Linux.IoUring;
+
+namespace EchoHost.Transport.Native.Internal.IoUring;
+
+internal sealed partial class IoUringConnection
+{
+    private static readonly Action<object?> s_onFlushed = static state => ((IoUringConnection)state!).OnFlushed();
+
+    // Loop-thread state of the receiving side.
+    private bool _receiveArmed;
+    private bool _receiveCancelRequested;
+    private bool _receivePaused;
+    private bool _receiveDone;
+
+    /// <summary>
+    /// Arms one multishot receive: it completes each time data arrives, taking a buffer from the loop's ring only
+    /// then, so an idle connection holds no buffer. It ends when the peer finishes, on an error, when the ring has no
+    /// buffer left, or when cancelled.
+    /// </summary>
+    private void ArmReceive()
+    {
+        _receiveArmed = true;
+        _ring.ReceiveMultishot(_fd, UserData(ReceiveOperation));
+    }
+
+    private void OnReceived(int result, uint flags)
+    {
+        if ((flags & Ring.IORING_CQE_F_MORE) == 0)
+        {
+            _receiveArmed = false;
+            _receiveCancelRequested = false;
+        }
+
+        if (result > 0)
+        {
+            ushort bufferId = (ushort)(flags >> Ring.IORING_CQE_BUFFER_SHIFT);
+            if (!_receiveDone)
+            {
+                CopyToInput(_ring.Buffer(bufferId, result));
+            }
+
+            _ring.Recycle(bufferId);
+        }
+        else if (result == 0)
+        {
+            // The peer's FIN: the input ends, the output stays open (half-close). But a reset that a send met
+            // first is reported to that send only, and reads then see an end: the input ends with that error.
+            CompleteReceive(_sendError);
+        }
+        else if (result != -Errno.ENOBUFS && result != -Errno.ECANCELED && !_closed)
+        {
+            Close(NativeErrors.ConnectionError(-result), reset: false);
+        }
+
+        // Ended for want of a buffer (the loop's ring ran dry within one turn: buffers are back by now) or after a
+        // pause that is over: arm again.
+        if (!_receiveArmed && result != 0 && !_receiveDone && !_receivePaused && !_closed)
+        {
+            ArmReceive();
+        }
+    }
+
+    /// <summary>
+    /// Copies a receive's bytes into the input pipe and flushes them. When the application is behind (the pipe past
+    /// <c>MaxReadBufferSize</c>, or the transport's total past <c>MaxTotalReadBufferSize</c> while this application
+    /// is behind), the receive is cancelled until its flush completes: back-pressure reaches the peer through TCP's
+    /// window. What arrives before the cancellation takes effect is written but not flushed until then.
+    /// </summary>
+    private void CopyToInput(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            Memory<byte> memory = _input.GetMemory();
+            int length = Math.Min(memory.Length, data.Length);
+            data[..length].CopyTo(memory.Span);
+            _input.Advance(length);
+            data = data[length..];
+        }
+
+        if (_receivePaused)
+        {
+            return;
+        }
+
+        Flush();
+    }
+
+    private void Flush()
+    {
+        ValueTask<FlushResult> flush = _input.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            _loop.Metrics.ReceivePaused();
+            Pause();
+            return;
+        }
+
+        if (flush.GetAwaiter().GetResult().IsCompleted)
+        {
+            // The application has stopped reading.
+            CompleteReceive(null);
+            return;
+        }
+
+        ValueTask<FlushResult> budget = _input.WaitForBudget();
+        if (!budget.IsCompleted)
+        {
+            _loop.Metrics.ReceivePausedForBudget();
+            Pause();
+        }
+    }
+
+    /// <summary>Stops receiving until the application has caught up: the input's pending flush completes, on the loop.</summary>
+    private void Pause()
+    {
+        _receivePaused = true;
+        _input.OnFlushCompleted(s_onFlushed, this);
+        CancelReceive();
+    }
+
+    private void CancelReceive()
+    {
+        if (_receiveArmed && !_receiveCancelRequested)
+        {
+            _receiveCancelRequested = true;
+            _ring.Cancel(UserData(ReceiveOperation), UserData(CancelOperation));
+        }
+    }
+
+    private void OnFlushed()
+    {
+        FlushResult result;
+        try
+        {
+            result = _input.GetPendingFlushResult();
+        }
+        catch (Exception ex)
+        {
+            result = default;
+            CompleteReceive(ex);
+        }
+
+        _receivePaused = false;
+        if (_receiveDone)
+        {
+            return;
+        }
+
+        if (result.IsCompleted)
+        {
+            CompleteReceive(null);
+            return;
+        }
+
+        if (_input.UnflushedBytes > 0)
+        {
+            // What arrived while paused.
+            Flush();
+        }
+
+        if (!_receivePaused && !_receiveDone && !_receiveArmed && !_closed)
+        {
+            ArmReceive();
+        }
+    }
+
+    private void CompleteReceive(Exception? error)
+    {
+        if (_receiveDone)
+        {
+            return;
+        }
+
+        _receiveDone = true;
+        CancelReceive();
+        _input.CompleteWriter(error);
+
+        // As in Kestrel's Sockets transport: the end of the input is the connection closing for the application,
+        // though its output stays writable (half-close).
+        FireConnectionClosed();
+    }
+}
