@@ -7,7 +7,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>The configuration keys of the README, set the ways an operator sets them.</summary>
 public class ConfigurationTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string> Transports => Support.Transports.All;
 
     private static async Task AssertEchoesAsync(EndPoint endPoint)
     {

@@ -8,7 +8,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>EchoHost:Limits in the built service: a limit set wrong stops start-up, a limit reached shows in /metrics.</summary>
 public class LimitsTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string> Transports => Support.Transports.All;
 
     [Fact]
     public async Task A_limit_set_wrong_stops_start_up_with_exit_code_2_and_names_the_key()

@@ -1,7 +1,21 @@
 namespace EchoHost.EndToEnd.Tests.Support;
 
-/// <summary>The transports every relevant test runs on: Kestrel's Sockets as the reference, and ours.</summary>
+/// <summary>
+/// The transports every relevant test runs on: Kestrel's Sockets as the reference, and ours with the engine this
+/// operating system picks and with io_uring asked for by configuration.
+/// </summary>
 public static class Transports
 {
-    public static TheoryData<string> Both => new() { "Sockets", "Native" };
+    /// <summary>The native transport on its io_uring engine (<c>EchoHost:Native:Engine=IoUring</c>).</summary>
+    public const string NativeIoUring = "NativeIoUring";
+
+    public static TheoryData<string> All => new() { "Sockets", "Native", NativeIoUring };
+
+    /// <summary>True for the native transport on any engine.</summary>
+    public static bool IsNative(string transport) => transport.StartsWith("Native", StringComparison.Ordinal);
+
+    /// <summary>The command-line arguments that pick <paramref name="transport"/>.</summary>
+    public static string[] Arguments(string transport) => transport == NativeIoUring
+        ? ["--EchoHost:Transport=Native", "--EchoHost:Native:Engine=IoUring"]
+        : [$"--EchoHost:Transport={transport}"];
 }
