@@ -127,7 +127,7 @@ public class MetricsTests
 
         var families = await ScrapeAfterTrafficAsync(process);
 
-        var endpointTransport = transport.ToLowerInvariant();
+        var endpointTransport = Support.Transports.TransportName(transport).ToLowerInvariant();
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "echo"), ("protocol", "echo"), ("transport", endpointTransport)));
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "framed"), ("protocol", "framed")));
         Assert.Equal(2, Sum(families, "echohost_connections_closed"));

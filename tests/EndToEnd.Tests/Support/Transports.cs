@@ -14,6 +14,21 @@ public static class Transports
     /// <summary>True for the native transport on any engine.</summary>
     public static bool IsNative(string transport) => transport.StartsWith("Native", StringComparison.Ordinal);
 
+    /// <summary>What the service calls <paramref name="transport"/> (<c>EchoHost:Transport</c>).</summary>
+    public static string TransportName(string transport) => IsNative(transport) ? "Native" : transport;
+
+    /// <summary>The environment variables that pick <paramref name="transport"/>.</summary>
+    public static Dictionary<string, string> Environment(string transport)
+    {
+        var variables = new Dictionary<string, string> { ["EchoHost__Transport"] = TransportName(transport) };
+        if (transport == NativeIoUring)
+        {
+            variables["EchoHost__Native__Engine"] = "IoUring";
+        }
+
+        return variables;
+    }
+
     /// <summary>The command-line arguments that pick <paramref name="transport"/>.</summary>
     public static string[] Arguments(string transport) => transport == NativeIoUring
         ? ["--EchoHost:Transport=Native", "--EchoHost:Native:Engine=IoUring"]
