@@ -9,7 +9,7 @@ public enum NativeTransportEngine
     /// <summary>Linux's epoll: readiness, then the transport's own system calls.</summary>
     Epoll,
 
-    /// <summary>Linux's io_uring (kernel 6.0 or later): one ring per event loop, completions instead of readiness.</summary>
+    /// <summary>Linux's io_uring (kernel 6.1 or later): one ring per event loop, completions instead of readiness.</summary>
     IoUring,
 
     /// <summary>kqueue, on macOS and FreeBSD.</summary>

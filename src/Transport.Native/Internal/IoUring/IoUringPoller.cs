@@ -53,15 +53,24 @@ internal sealed unsafe class IoUringPoller : IPoller
     private ushort _bufferTail;
 
     private readonly int _wakeFd;
+    private bool _enabled;
 
     // Descriptors registered for readiness (listening sockets: few), by token.
     private readonly Dictionary<ulong, int> _polls = [];
     private bool _disposed;
 
+    /// <summary>
+    /// How the rings are set up. One submitter (the loop's thread) lets the kernel skip the locking for many, and its
+    /// completions' work runs when that thread enters the ring rather than interrupting it. The ring starts disabled:
+    /// the thread that creates it is not the loop's, which makes itself the submitter when it enables it.
+    /// </summary>
+    public const uint SetupFlags = Ring.IORING_SETUP_CQSIZE | Ring.IORING_SETUP_SUBMIT_ALL | Ring.IORING_SETUP_COOP_TASKRUN
+        | Ring.IORING_SETUP_SINGLE_ISSUER | Ring.IORING_SETUP_DEFER_TASKRUN | Ring.IORING_SETUP_R_DISABLED;
+
     public IoUringPoller()
     {
         IoUringParams parameters = default;
-        parameters.Flags = Ring.IORING_SETUP_CQSIZE | Ring.IORING_SETUP_SUBMIT_ALL | Ring.IORING_SETUP_COOP_TASKRUN;
+        parameters.Flags = SetupFlags;
         parameters.CqEntries = CompletionEntries;
         _ringFd = Ring.Setup(SubmissionEntries, &parameters);
         if (_ringFd < 0)
@@ -245,6 +254,17 @@ internal sealed unsafe class IoUringPoller : IPoller
 
     public int Wait(Span<PollEvent> events, int timeoutMilliseconds, out bool woken)
     {
+        if (!_enabled)
+        {
+            // The first wait runs on the loop's thread: it becomes the ring's only submitter.
+            if (Ring.Register(_ringFd, Ring.IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
+            {
+                throw new IOException($"enabling the io_uring ring failed: {NativeErrors.Describe(Marshal.GetLastPInvokeError())}");
+            }
+
+            _enabled = true;
+        }
+
         woken = false;
         int count = Reap(events, ref woken);
         if (count == 0 || Pending > 0)

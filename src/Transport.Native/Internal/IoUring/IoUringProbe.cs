@@ -13,7 +13,7 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 /// </summary>
 internal static unsafe class IoUringProbe
 {
-    private static readonly Version s_minimumKernel = new(6, 0);
+    private static readonly Version s_minimumKernel = new(6, 1);
 
     private static readonly (byte Operation, string Name)[] s_operations =
     [
@@ -41,10 +41,13 @@ internal static unsafe class IoUringProbe
         Version kernel = Environment.OSVersion.Version;
         if (kernel < s_minimumKernel)
         {
-            return $"kernel {kernel} is older than {s_minimumKernel} (multishot receive, provided-buffer rings)";
+            return $"kernel {kernel} is older than {s_minimumKernel} (multishot receive, provided-buffer rings, deferred task work)";
         }
 
+        // Set up as the engine's rings are, so that a kernel that refuses their flags is found here.
         IoUringParams parameters = default;
+        parameters.Flags = IoUringPoller.SetupFlags;
+        parameters.CqEntries = 16;
         int fd = Ring.Setup(8, &parameters);
         if (fd < 0)
         {

@@ -45,7 +45,10 @@ internal static unsafe partial class IoUring
 
     public const uint IORING_SETUP_CQSIZE = 1u << 3;
     public const uint IORING_SETUP_SUBMIT_ALL = 1u << 7;
+    public const uint IORING_SETUP_R_DISABLED = 1u << 6;
     public const uint IORING_SETUP_COOP_TASKRUN = 1u << 8;
+    public const uint IORING_SETUP_SINGLE_ISSUER = 1u << 12;
+    public const uint IORING_SETUP_DEFER_TASKRUN = 1u << 13;
 
     public const uint IORING_FEAT_SINGLE_MMAP = 1u << 0;
     public const uint IORING_FEAT_NODROP = 1u << 1;
@@ -55,6 +58,7 @@ internal static unsafe partial class IoUring
     public const uint IORING_ENTER_EXT_ARG = 1u << 3;
 
     public const uint IORING_REGISTER_PROBE = 8;
+    public const uint IORING_REGISTER_ENABLE_RINGS = 12;
     public const uint IORING_REGISTER_PBUF_RING = 22;
     public const ushort IO_URING_OP_SUPPORTED = 1;
 
