@@ -6,13 +6,9 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 
 internal sealed partial class IoUringConnection
 {
-    private static readonly Action<object?> s_onFlushed = static state => ((IoUringConnection)state!).OnFlushed();
-
     // Loop-thread state of the receiving side.
     private bool _receiveArmed;
     private bool _receiveCancelRequested;
-    private bool _receivePaused;
-    private bool _receiveDone;
 
     /// <summary>
     /// Arms one multishot receive: it completes each time data arrives, taking a buffer from the loop's ring only
@@ -22,7 +18,7 @@ internal sealed partial class IoUringConnection
     private void ArmReceive()
     {
         _receiveArmed = true;
-        _ring.ReceiveMultishot(_fd, UserData(ReceiveOperation));
+        _ring.ReceiveMultishot(Fd, UserData(ReceiveOperation));
     }
 
     private void OnReceived(int result, uint flags)
@@ -36,7 +32,7 @@ internal sealed partial class IoUringConnection
         if (result > 0)
         {
             ushort bufferId = (ushort)(flags >> Ring.IORING_CQE_BUFFER_SHIFT);
-            if (!_receiveDone)
+            if (!ReceiveDone)
             {
                 CopyToInput(_ring.Buffer(bufferId, result));
             }
@@ -47,16 +43,16 @@ internal sealed partial class IoUringConnection
         {
             // The peer's FIN: the input ends, the output stays open (half-close). But a reset that a send met
             // first is reported to that send only, and reads then see an end: the input ends with that error.
-            CompleteReceive(_sendError);
+            CompleteReceive(SendError);
         }
-        else if (result != -Errno.ENOBUFS && result != -Errno.ECANCELED && !_closed)
+        else if (result != -Errno.ENOBUFS && result != -Errno.ECANCELED && !Closed)
         {
             Close(NativeErrors.ConnectionError(-result), reset: false);
         }
 
         // Ended for want of a buffer (the loop's ring ran dry within one turn: buffers are back by now) or after a
         // pause that is over: arm again.
-        if (!_receiveArmed && result != 0 && !_receiveDone && !_receivePaused && !_closed)
+        if (!_receiveArmed && result != 0 && !ReceiveDone && !ReceivePaused && !Closed)
         {
             ArmReceive();
         }
@@ -72,14 +68,14 @@ internal sealed partial class IoUringConnection
     {
         while (!data.IsEmpty)
         {
-            Memory<byte> memory = _input.GetMemory();
+            Memory<byte> memory = InputPipe.GetMemory();
             int length = Math.Min(memory.Length, data.Length);
             data[..length].CopyTo(memory.Span);
-            _input.Advance(length);
+            InputPipe.Advance(length);
             data = data[length..];
         }
 
-        if (_receivePaused)
+        if (ReceivePaused)
         {
             return;
         }
@@ -89,10 +85,10 @@ internal sealed partial class IoUringConnection
 
     private void Flush()
     {
-        ValueTask<FlushResult> flush = _input.FlushAsync();
+        ValueTask<FlushResult> flush = InputPipe.FlushAsync();
         if (!flush.IsCompleted)
         {
-            _loop.Metrics.ReceivePaused();
+            Loop.Metrics.ReceivePaused();
             Pause();
             return;
         }
@@ -104,19 +100,18 @@ internal sealed partial class IoUringConnection
             return;
         }
 
-        ValueTask<FlushResult> budget = _input.WaitForBudget();
+        ValueTask<FlushResult> budget = InputPipe.WaitForBudget();
         if (!budget.IsCompleted)
         {
-            _loop.Metrics.ReceivePausedForBudget();
+            Loop.Metrics.ReceivePausedForBudget();
             Pause();
         }
     }
 
-    /// <summary>Stops receiving until the application has caught up: the input's pending flush completes, on the loop.</summary>
+    /// <summary>Stops receiving until the application has caught up: the pending flush completes, and the receive is cancelled.</summary>
     private void Pause()
     {
-        _receivePaused = true;
-        _input.OnFlushCompleted(s_onFlushed, this);
+        WaitForApplication();
         CancelReceive();
     }
 
@@ -129,56 +124,19 @@ internal sealed partial class IoUringConnection
         }
     }
 
-    private void OnFlushed()
+    protected override void ResumeReceive()
     {
-        FlushResult result;
-        try
-        {
-            result = _input.GetPendingFlushResult();
-        }
-        catch (Exception ex)
-        {
-            result = default;
-            CompleteReceive(ex);
-        }
-
-        _receivePaused = false;
-        if (_receiveDone)
-        {
-            return;
-        }
-
-        if (result.IsCompleted)
-        {
-            CompleteReceive(null);
-            return;
-        }
-
-        if (_input.UnflushedBytes > 0)
+        if (InputPipe.UnflushedBytes > 0)
         {
             // What arrived while paused.
             Flush();
         }
 
-        if (!_receivePaused && !_receiveDone && !_receiveArmed && !_closed)
+        if (!ReceivePaused && !ReceiveDone && !_receiveArmed && !Closed)
         {
             ArmReceive();
         }
     }
 
-    private void CompleteReceive(Exception? error)
-    {
-        if (_receiveDone)
-        {
-            return;
-        }
-
-        _receiveDone = true;
-        CancelReceive();
-        _input.CompleteWriter(error);
-
-        // As in Kestrel's Sockets transport: the end of the input is the connection closing for the application,
-        // though its output stays writable (half-close).
-        FireConnectionClosed();
-    }
+    protected override void OnReceiveEnding() => CancelReceive();
 }

@@ -10,12 +10,9 @@ internal sealed partial class IoUringConnection
     /// <summary>Segments of one gather send: with 4 KiB blocks, 64 KiB, the default <c>MaxWriteBufferSize</c>.</summary>
     private const int MaxSendSegments = 16;
 
-    private static readonly Action<object?> s_onOutputReadable = static state => ((IoUringConnection)state!).OnOutputReadable();
-
-    // Sending runs on the loop only, as in the readiness engines: the output pipe's reader scheduler is the loop, so
-    // flushes made within one turn of the application's work leave in one operation, submitted with the turn's others.
+    // One send in flight at a time; flushes made meanwhile leave together with the next, submitted with the turn's
+    // other operations.
     private bool _sendInFlight;
-    private bool _sendDone;
     private ReadOnlySequence<byte> _sendBuffer;
     private bool _sendIsLast;
     private long _sendOffered;
@@ -26,63 +23,20 @@ internal sealed partial class IoUringConnection
     private int _sendPinCount;
     private unsafe MsgHdr* _message;
 
-    // Why a send failed (a reset), for the receiving side, which would otherwise see only an end of input.
-    private Exception? _sendError;
-
-    /// <summary>Sends what the application has flushed; waits for its next flush or for the send in flight.</summary>
-    private void Send()
-    {
-        while (!_sendInFlight && !_sendDone)
-        {
-            ValueTask<ReadResult> read = _output.ReadAsync();
-            if (!read.IsCompleted)
-            {
-                _output.OnReadCompleted(s_onOutputReadable, this);
-                return;
-            }
-
-            if (!TrySend(read.GetAwaiter().GetResult()))
-            {
-                return;
-            }
-        }
-    }
-
-    private void OnOutputReadable()
-    {
-        ReadResult result;
-        try
-        {
-            result = _output.GetPendingReadResult();
-        }
-        catch (Exception ex)
-        {
-            // The application completed its output with an error: abort, as Kestrel's Sockets transport does.
-            CompleteSend(ex);
-            Close(ex, reset: true);
-            return;
-        }
-
-        if (TrySend(result))
-        {
-            Send();
-        }
-    }
-
     /// <summary>Submits one read's buffer; true when the caller should read the output again.</summary>
-    private bool TrySend(ReadResult result)
+    protected override bool TrySend(ReadResult result)
     {
         ReadOnlySequence<byte> buffer = result.Buffer;
-        if (_closed)
+        if (Closed)
         {
-            _output.AdvanceTo(buffer.End);
-            CompleteSend(_closeError);
+            OutputPipe.AdvanceTo(buffer.End);
+            CompleteSend(CloseError);
             return false;
         }
 
         if (buffer.IsEmpty)
         {
-            _output.AdvanceTo(buffer.End);
+            OutputPipe.AdvanceTo(buffer.End);
             if (result.IsCompleted)
             {
                 Finish();
@@ -108,7 +62,7 @@ internal sealed partial class IoUringConnection
             pins[0] = buffer.First.Pin();
             _sendPinCount = 1;
             _sendOffered = buffer.Length;
-            _ring.Send(_fd, (byte*)pins[0].Pointer, (uint)buffer.Length, UserData(SendOperation));
+            _ring.Send(Fd, (byte*)pins[0].Pointer, (uint)buffer.Length, UserData(SendOperation));
             return;
         }
 
@@ -141,7 +95,7 @@ internal sealed partial class IoUringConnection
         _sendPinCount = count;
         _sendOffered = offered;
         _message->IovLength = (nuint)count;
-        _ring.SendMessage(_fd, _message, UserData(SendOperation));
+        _ring.SendMessage(Fd, _message, UserData(SendOperation));
     }
 
     private void OnSent(int result)
@@ -156,28 +110,28 @@ internal sealed partial class IoUringConnection
         _sendPinCount = 0;
         ReadOnlySequence<byte> buffer = _sendBuffer;
         _sendBuffer = default;
-        if (_closed)
+        if (Closed)
         {
-            _output.AdvanceTo(buffer.End);
-            CompleteSend(_closeError);
+            OutputPipe.AdvanceTo(buffer.End);
+            CompleteSend(CloseError);
             return;
         }
 
         if (result < 0)
         {
-            _output.AdvanceTo(buffer.End);
+            OutputPipe.AdvanceTo(buffer.End);
             Exception error = NativeErrors.ConnectionError(-result);
-            _sendError = error;
+            SendError = error;
             CompleteSend(error);
             Close(error, reset: false);
             return;
         }
 
-        _output.AdvanceTo(buffer.GetPosition(result));
+        OutputPipe.AdvanceTo(buffer.GetPosition(result));
         if (result < _sendOffered)
         {
             // The kernel waited for room and took part: the peer is behind reading.
-            _loop.Metrics.SendPaused();
+            Loop.Metrics.SendPaused();
         }
         else if (_sendIsLast)
         {
@@ -191,21 +145,8 @@ internal sealed partial class IoUringConnection
     /// <summary>The application has finished writing and all of it is sent: FIN.</summary>
     private void Finish()
     {
-        Libc.Shutdown(_fd, Sys.SHUT_WR);
+        Libc.Shutdown(Fd, Sys.SHUT_WR);
         CompleteSend(null);
-    }
-
-    /// <summary>Ends the sending side; called by whoever runs it, or by <c>Close</c> for one that waits for the application.</summary>
-    private void CompleteSend(Exception? error)
-    {
-        if (_sendDone)
-        {
-            return;
-        }
-
-        _sendDone = true;
-        _output.Complete(error);
-        OnSendCompleted();
     }
 
     private unsafe void FreeSendMemory()

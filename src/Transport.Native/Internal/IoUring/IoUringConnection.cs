@@ -1,7 +1,4 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
-using EchoHost.Transport.Native.Interop.Unix;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Native.Internal.IoUring;
@@ -13,7 +10,7 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 /// through the ring (<c>Close</c>). The connection keeps its slot on the loop until the last of its operations has
 /// completed, so no completion ever reaches another connection, and the memory a send names outlives it.
 /// </summary>
-internal sealed partial class IoUringConnection : TransportConnection, ICompletionHandler
+internal sealed partial class IoUringConnection : LoopConnection, ICompletionHandler
 {
     // The connection's operations, in the top byte of their user_data.
     private const byte ReceiveOperation = 1;
@@ -21,34 +18,17 @@ internal sealed partial class IoUringConnection : TransportConnection, ICompleti
     private const byte CancelOperation = 3;
     private const byte CloseOperation = 4;
 
-    private readonly EventLoop _loop;
     private readonly IoUringPoller _ring;
-    private readonly int _fd;
-
-    // From the socket to the application (the loop writes, counting the transport's read budget), and back.
-    private readonly ConnectionPipe _input;
-    private readonly ConnectionPipe _output;
-
     private ulong _token;
+    private bool _started;
 
     private IoUringConnection(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress)
-        : base(listenEndPoint, peerAddress)
+        : base(fd, loop, listenEndPoint, peerAddress)
     {
-        _input = new ConnectionPipe(loop.InputOptions, loop.Budget);
-        _output = new ConnectionPipe(loop.OutputOptions);
-        _fd = fd;
-        _loop = loop;
         _ring = (IoUringPoller)loop.Poller;
-        MemoryPool = loop.MemoryPool;
     }
 
-    public override PipeReader Input => _input;
-
-    public override PipeWriter Output => _output.Writer;
-
-    public override MemoryPool<byte> MemoryPool { get; }
-
-    public override nint Handle => _fd;
+    protected override bool IsStarted => _started;
 
     /// <summary>
     /// Makes the connection of an accepted socket and hands it to its loop, which starts receiving and sending what
@@ -81,31 +61,16 @@ internal sealed partial class IoUringConnection : TransportConnection, ICompleti
                 break;
         }
 
-        ReleaseWhenIdle();
+        TryCompleteDispose();
     }
 
     private void StartOnLoop()
     {
-        _token = _loop.Register(this);
+        _token = Loop.Register(this);
         _started = true;
         ArmReceive();
         Send();
     }
 
     private ulong UserData(byte operation) => IoUringPoller.UserData(_token, operation);
-
-    protected override unsafe EndPoint? QueryLocalEndPoint()
-    {
-        byte* address = stackalloc byte[SockAddr.StorageSize];
-        int length = SockAddr.StorageSize;
-        lock (this)
-        {
-            if (_closed || Libc.GetSockName(_fd, address, &length) != 0)
-            {
-                return null;
-            }
-        }
-
-        return SockAddr.ToIPEndPoint(new ReadOnlySpan<byte>(address, length));
-    }
 }
