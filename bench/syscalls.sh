@@ -47,7 +47,7 @@ ulimit -n "$(ulimit -Hn)"
 
 load() { # port seconds [json]
     taskset -c "$client_cpu" "$DOTNET" "$loadgen" pingpong --port "$1" --connections "$connections" --size "$size" \
-        --warmup 0 --duration "$2" ${3:+--json "$3"} >/dev/null
+        --warmup 0 --duration "$2" --quiet ${3:+--json "$3"} >/dev/null
 }
 
 # One run: prints "engine messages calls" and leaves strace's table in $out.

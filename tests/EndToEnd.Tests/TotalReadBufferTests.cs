@@ -19,10 +19,12 @@ public partial class TotalReadBufferTests
     private const int Cap = 256 * 1024;
     private const int Hogs = 12;
 
-    [Fact]
-    public async Task Clients_that_do_not_read_are_held_at_the_total_and_a_frame_larger_than_it_is_still_answered()
+    [Theory]
+    [InlineData("Native")]
+    [InlineData(Support.Transports.NativeIoUring)]
+    public async Task Clients_that_do_not_read_are_held_at_the_total_and_a_frame_larger_than_it_is_still_answered(string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback("Native", $"--EchoHost:Native:MaxTotalReadBufferSize={Cap}");
+        await using var process = EchoHostProcess.StartOnLoopback(transport, $"--EchoHost:Native:MaxTotalReadBufferSize={Cap}");
         var echo = await process.EndPointAsync("echo");
         var framed = await process.EndPointAsync("framed");
         var http = (await process.WaitForEndpointsAsync("http"))["http"];

@@ -55,8 +55,8 @@ internal sealed unsafe class IoUringPoller : IPoller
     private readonly int _wakeFd;
     private bool _enabled;
 
-    // Descriptors registered for readiness (listening sockets: few), by token.
-    private readonly Dictionary<ulong, int> _polls = [];
+    // Descriptors registered for readiness (listening sockets: few), by token, with the events asked for.
+    private readonly Dictionary<ulong, (int Fd, uint Events)> _polls = [];
     private bool _disposed;
 
     /// <summary>
@@ -226,16 +226,16 @@ internal sealed unsafe class IoUringPoller : IPoller
     public int Add(int fd, ulong token, Interest interest)
     {
         uint events = Epoll.EPOLLRDHUP | ((interest & Interest.Read) != 0 ? Epoll.EPOLLIN : 0) | ((interest & Interest.Write) != 0 ? Epoll.EPOLLOUT : 0);
-        _polls[token] = fd;
+        _polls[token] = (fd, events);
         PollAdd(fd, UserData(token, PollOperation), events);
         return 0;
     }
 
     public int Remove(int fd)
     {
-        foreach (KeyValuePair<ulong, int> poll in _polls)
+        foreach (KeyValuePair<ulong, (int Fd, uint Events)> poll in _polls)
         {
-            if (poll.Value == fd)
+            if (poll.Value.Fd == fd)
             {
                 _polls.Remove(poll.Key);
                 IoUringSqe* sqe = Next();
@@ -382,14 +382,15 @@ internal sealed unsafe class IoUringPoller : IPoller
             if (operation == PollOperation)
             {
                 // A poll of a descriptor since removed (its last completion, or one already queued) goes nowhere.
-                if (!_polls.TryGetValue(token, out int fd))
+                if (!_polls.TryGetValue(token, out (int Fd, uint Events) poll))
                 {
                     continue;
                 }
 
                 if (!more)
                 {
-                    PollAdd(fd, cqe.UserData, Epoll.EPOLLRDHUP | Epoll.EPOLLIN);
+                    // The kernel ended the multishot poll (an overflow, an error): ask again.
+                    PollAdd(poll.Fd, cqe.UserData, poll.Events);
                 }
 
                 events[count++] = new PollEvent(token, ToReadiness(cqe.Result));
@@ -403,37 +404,8 @@ internal sealed unsafe class IoUringPoller : IPoller
         return count;
     }
 
-    private static Readiness ToReadiness(int result)
-    {
-        if (result < 0)
-        {
-            return Readiness.Closed;
-        }
-
-        uint events = (uint)result;
-        Readiness readiness = Readiness.None;
-        if ((events & Epoll.EPOLLIN) != 0)
-        {
-            readiness |= Readiness.Readable;
-        }
-
-        if ((events & Epoll.EPOLLOUT) != 0)
-        {
-            readiness |= Readiness.Writable;
-        }
-
-        if ((events & Epoll.EPOLLRDHUP) != 0)
-        {
-            readiness |= Readiness.ReadClosed;
-        }
-
-        if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0)
-        {
-            readiness |= Readiness.Closed;
-        }
-
-        return readiness;
-    }
+    /// <summary>A poll's result: the descriptor's events, or -errno (the poll itself failed: let the handler's calls say why).</summary>
+    private static Readiness ToReadiness(int result) => result < 0 ? Readiness.Closed : EpollPoller.ToReadiness((uint)result);
 
     private void* Map(nuint length, long offset)
     {
