@@ -6,6 +6,13 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 
 internal sealed partial class IoUringConnection
 {
+    /// <summary>
+    /// Bytes a paused connection may still take from a receive that was asked to stop before it is asked again: the
+    /// kernel answers a cancellation of a multishot receive that is running at that moment with <c>EALREADY</c> and
+    /// lets it go on.
+    /// </summary>
+    private const int PausedOvershoot = 64 * 1024;
+
     // Loop-thread state of the receiving side.
     private bool _receiveArmed;
     private bool _receiveCancelRequested;
@@ -77,6 +84,12 @@ internal sealed partial class IoUringConnection
 
         if (ReceivePaused)
         {
+            if (InputPipe.UnflushedBytes > PausedOvershoot)
+            {
+                _receiveCancelRequested = false;
+                CancelReceive();
+            }
+
             return;
         }
 
@@ -113,6 +126,19 @@ internal sealed partial class IoUringConnection
     {
         WaitForApplication();
         CancelReceive();
+    }
+
+    /// <summary>
+    /// A cancellation that found the receive running (<c>EALREADY</c>) or failed otherwise leaves it going: ask again
+    /// while it should stop. Not found (<c>ENOENT</c>): it has ended, and its last completion is on its way.
+    /// </summary>
+    private void OnCancelled(int result)
+    {
+        if (result < 0 && result != -Errno.ENOENT && _receiveArmed && (ReceivePaused || ReceiveDone || Closed))
+        {
+            _receiveCancelRequested = false;
+            CancelReceive();
+        }
     }
 
     private void CancelReceive()

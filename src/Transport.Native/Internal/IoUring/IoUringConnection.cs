@@ -56,6 +56,9 @@ internal sealed partial class IoUringConnection : LoopConnection, ICompletionHan
             case SendOperation:
                 OnSent(result);
                 break;
+            case CancelOperation:
+                OnCancelled(result);
+                break;
             case CloseOperation:
                 _closeInFlight = false;
                 break;
