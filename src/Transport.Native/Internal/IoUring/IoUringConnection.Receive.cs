@@ -6,13 +6,6 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 
 internal sealed partial class IoUringConnection
 {
-    /// <summary>
-    /// Bytes a paused connection may still take from a receive that was asked to stop before it is asked again: the
-    /// kernel answers a cancellation of a multishot receive that is running at that moment with <c>EALREADY</c> and
-    /// lets it go on.
-    /// </summary>
-    private const int PausedOvershoot = 64 * 1024;
-
     // Loop-thread state of the receiving side.
     private bool _receiveArmed;
     private bool _receiveCancelRequested;
@@ -69,7 +62,8 @@ internal sealed partial class IoUringConnection
     /// Copies a receive's bytes into the input pipe and flushes them. When the application is behind (the pipe past
     /// <c>MaxReadBufferSize</c>, or the transport's total past <c>MaxTotalReadBufferSize</c> while this application
     /// is behind), the receive is cancelled until its flush completes: back-pressure reaches the peer through TCP's
-    /// window. What arrives before the cancellation takes effect is written but not flushed until then.
+    /// window. What arrives before the cancellation takes effect is written but not flushed until then: what the kernel
+    /// received for the connection in the turn it paused, at most its multishot retries (32 buffers, 128 KiB).
     /// </summary>
     private void CopyToInput(ReadOnlySpan<byte> data)
     {
@@ -84,12 +78,6 @@ internal sealed partial class IoUringConnection
 
         if (ReceivePaused)
         {
-            if (InputPipe.UnflushedBytes > PausedOvershoot)
-            {
-                _receiveCancelRequested = false;
-                CancelReceive();
-            }
-
             return;
         }
 
