@@ -7,7 +7,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>The configuration keys of the README, set the ways an operator sets them.</summary>
 public class ConfigurationTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     private static async Task AssertEchoesAsync(EndPoint endPoint)
     {
@@ -19,19 +19,17 @@ public class ConfigurationTests
     [MemberData(nameof(Transports))]
     public async Task Environment_variables_configure_transport_and_endpoints(string build, string transport)
     {
-        await using var process = EchoHostProcess.Start(build, [], new Dictionary<string, string>
-        {
-            ["EchoHost__Transport"] = transport,
-            ["EchoHost__Endpoints__echo__Url"] = "tcp://127.0.0.1:0",
-            ["EchoHost__Endpoints__http__Enabled"] = "false",
-            ["EchoHost__Endpoints__framed__Url"] = "tcp://127.0.0.1:0",
-        });
+        var environment = Support.Transports.Environment(transport);
+        environment["EchoHost__Endpoints__echo__Url"] = "tcp://127.0.0.1:0";
+        environment["EchoHost__Endpoints__http__Enabled"] = "false";
+        environment["EchoHost__Endpoints__framed__Url"] = "tcp://127.0.0.1:0";
+        await using var process = EchoHostProcess.Start(build, [], environment);
 
         var echo = await process.EndPointAsync("echo");
 
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)echo).Address);
         Assert.DoesNotContain("Endpoint http ", process.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"Using the {transport} transport", process.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Using the {Support.Transports.TransportName(transport)} transport", process.StandardOutput, StringComparison.Ordinal);
         await AssertEchoesAsync(echo);
     }
 

@@ -21,11 +21,12 @@ public class DescriptorExhaustionTests
     private const int FloodSize = 100;
 
     [Theory]
-    [ForEachBuild]
-    public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers(string build)
+    [ForEachBuild("Native")]
+    [ForEachBuild(Support.Transports.NativeIoUring)]
+    public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers(string build, string transport)
     {
         await using var process = EchoHostProcess.Start(build,
-            ["--EchoHost:Transport=Native", "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0", "--EchoHost:Endpoints:http:Enabled=false", "--EchoHost:Endpoints:framed:Enabled=false"]);
+            [.. Support.Transports.Arguments(transport), "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0", "--EchoHost:Endpoints:http:Enabled=false", "--EchoHost:Endpoints:framed:Enabled=false"]);
         var endPoint = await process.EndPointAsync("echo");
 
         // The runtime keeps every loaded assembly open (about 200 descriptors), so the limit cannot be set at launch

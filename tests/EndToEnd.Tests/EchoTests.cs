@@ -7,7 +7,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>A client's view of the echo and http endpoints of a running EchoHost.</summary>
 public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     private async Task<EndPoint> EchoEndPointAsync(string build, string transport) =>
         Loopback.ParseAddress((await servers.GetAsync(build, transport)).Addresses["echo"]);
@@ -103,9 +103,12 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
     {
         var (process, _) = await servers.GetAsync(build, transport);
 
-        var expected = transport == "Native"
-            ? "Using the Native transport with the epoll engine (EchoHost:Transport is Native)"
-            : "Using the Sockets transport (EchoHost:Transport is Sockets)";
+        var expected = transport switch
+        {
+            "Native" => "Using the Native transport with the epoll engine (EchoHost:Transport is Native)",
+            Support.Transports.NativeIoUring => "Using the Native transport with the io_uring engine (EchoHost:Transport is Native)",
+            _ => "Using the Sockets transport (EchoHost:Transport is Sockets)",
+        };
         Assert.Contains(expected, process.StandardOutput, StringComparison.Ordinal);
     }
 }

@@ -9,7 +9,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>A client's view of the framed endpoint of the built service.</summary>
 public class FramedTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     internal static byte[] Request(ulong id, byte type, byte[] data, params MetadataItem[] metadata)
     {

@@ -15,7 +15,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// </summary>
 public class HostileInputTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]

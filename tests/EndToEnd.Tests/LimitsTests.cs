@@ -8,7 +8,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>EchoHost:Limits in the built service: a limit set wrong stops start-up, a limit reached shows in /metrics.</summary>
 public class LimitsTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [ForEachBuild]

@@ -9,7 +9,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>GET /metrics of the built service, read by Prometheus's own tools: promtool and a Prometheus server.</summary>
 public class MetricsTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     /// <summary>What Prometheus sends with every scrape.</summary>
     private const string PrometheusAccept =
@@ -127,7 +127,7 @@ public class MetricsTests
 
         var families = await ScrapeAfterTrafficAsync(process);
 
-        var endpointTransport = transport.ToLowerInvariant();
+        var endpointTransport = Support.Transports.TransportName(transport).ToLowerInvariant();
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "echo"), ("protocol", "echo"), ("transport", endpointTransport)));
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "framed"), ("protocol", "framed")));
         Assert.Equal(2, Sum(families, "echohost_connections_closed"));
@@ -144,7 +144,7 @@ public class MetricsTests
         Assert.Equal(0, Sum(families, "echohost_errors"));
 
         // The native transport's own meter exists only when it runs.
-        if (transport == "Native")
+        if (Support.Transports.IsNative(transport))
         {
             Assert.Equal(["read", "read_total", "write"], families["echohost_transport_backpressure_pauses"].Samples.Select(s => s.Labels["direction"]).Order());
             Assert.Equal("gauge", families["echohost_transport_read_buffered_bytes"].Type);

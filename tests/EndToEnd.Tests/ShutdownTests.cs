@@ -6,7 +6,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>How EchoHost ends: SIGTERM drains and exits 0; clients that vanish leave no error behind.</summary>
 public partial class ShutdownTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]

@@ -7,7 +7,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>What an operator sees when EchoHost cannot start: one line naming the endpoint, and an exit code.</summary>
 public class StartupErrorTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     private static async Task<(int ExitCode, string Error, string Output)> RunToExitAsync(EchoHostProcess process)
     {
@@ -54,6 +54,30 @@ public class StartupErrorTests
 
         Assert.Equal(2, exitCode);
         Assert.Equal($"EchoHost cannot start: {expected}", error.Trim());
+        Assert.Equal("", output.Trim());
+    }
+
+    [Theory]
+    [ForEachBuild]
+    public async Task An_unknown_engine_says_which_there_are_and_exits_with_2(string build)
+    {
+        var (exitCode, error, output) = await RunToExitAsync(EchoHostProcess.StartOnLoopback(build, "Native", "--EchoHost:Native:Engine=Fastest"));
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("EchoHost cannot start: EchoHost:Native:Engine is 'Fastest'; expected Auto, Epoll, IoUring, Kqueue, Iocp", error.Trim());
+        Assert.Equal("", output.Trim());
+    }
+
+    [Theory]
+    [ForEachBuild("Kqueue", "it runs on macOS and FreeBSD only")]
+    [ForEachBuild("Iocp", "it runs on Windows only")]
+    public async Task An_engine_this_system_cannot_run_stops_start_up_in_one_line_with_2(string build, string engine, string reason)
+    {
+        var (exitCode, error, output) = await RunToExitAsync(EchoHostProcess.StartOnLoopback(build, "Native", $"--EchoHost:Native:Engine={engine}"));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"EchoHost cannot start: EchoHost:Native:Engine is {engine}: The native transport's {engine} engine cannot run here: {reason}, not ", line);
         Assert.Equal("", output.Trim());
     }
 }

@@ -14,7 +14,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// </summary>
 public class SystemdSocketActivationTests
 {
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     /// <summary>A loopback port that was free a moment ago, for systemd-socket-activate to bind.</summary>
     private static int FreePort()

@@ -7,7 +7,7 @@ public class TlsStartupTests
 {
     private static readonly TestCertificates Certificates = TestCertificates.Shared;
 
-    public static TheoryData<string, string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]

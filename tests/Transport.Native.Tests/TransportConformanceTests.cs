@@ -605,3 +605,11 @@ public sealed class NativeKqueueMacOSTransportConformanceTests(ITestOutputHelper
 /// <summary>The suite on the kqueue engine with FreeBSD's struct kevent, over the epoll-backed kqueue emulation.</summary>
 public sealed class NativeKqueueFreeBsdTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeKqueueFreeBsd, output);
+
+/// <summary>The suite on the io_uring engine.</summary>
+public sealed class NativeIoUringTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeIoUring, output);
+
+/// <summary>The suite on the io_uring engine with one loop and application code run inline on it.</summary>
+public sealed class NativeIoUringSingleLoopInlineTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeIoUringSingleLoopInline, output);

@@ -55,7 +55,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             listenSockets[i].Register();
         }
 
-        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, PollerFactory.NameOf(options.Engine) ?? "none");
+        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, loops.EngineName);
         return listener;
     }
 
@@ -72,9 +72,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     break;
                 }
 
-                NativeConnection connection = CreateConnection(accepted);
-                connection.Start();
-                return connection;
+                return StartConnection(accepted);
             }
 
             if (!await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -86,20 +84,18 @@ internal sealed class NativeConnectionListener : IConnectionListener
         return null;
     }
 
-    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        Task[] closed;
         lock (_unbindGate)
         {
             if (_unbound)
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
             _unbound = true;
-            foreach (ListenSocket socket in _sockets)
-            {
-                socket.Close();
-            }
+            closed = Array.ConvertAll(_sockets, socket => socket.Close());
         }
 
         // Sockets accepted that Kestrel will not ask for are closed; a loop that accepts one after this closes it itself.
@@ -114,7 +110,8 @@ internal sealed class NativeConnectionListener : IConnectionListener
             File.Delete(_unixSocketPath);
         }
 
-        return ValueTask.CompletedTask;
+        // Once unbound, clients are refused: the loops have closed the listening sockets.
+        await Task.WhenAll(closed).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => UnbindAsync();
@@ -166,11 +163,11 @@ internal sealed class NativeConnectionListener : IConnectionListener
         }
     }
 
-    private NativeConnection CreateConnection(in AcceptedSocket accepted)
+    private TransportConnection StartConnection(in AcceptedSocket accepted)
     {
         EventLoop loop = _sockets.Length > 1 ? accepted.Socket.Loop : _loops.Next();
         SockAddr.Buffer address = accepted.Address;
-        return new NativeConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _loops.MemoryPool, _logger);
+        return _loops.StartConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _logger);
     }
 
     /// <summary>A socket a loop accepted, with the peer's address as accept returned it.</summary>
@@ -210,7 +207,14 @@ internal sealed class NativeConnectionListener : IConnectionListener
         // Registration and closing both run on the loop, in the order they were asked for.
         public void Register() => loop.Schedule(static state => ((ListenSocket)state!).RegisterOnLoop(), this);
 
-        public void Close() => loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
+        private readonly TaskCompletionSource _closedOnLoop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Closes the socket on its loop; the task completes once it is closed.</summary>
+        public Task Close()
+        {
+            loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
+            return _closedOnLoop.Task;
+        }
 
         /// <summary>Accepts again on the loop, after the listener's queue was full.</summary>
         public void AcceptSoon() => loop.Schedule(static state => ((ListenSocket)state!).AcceptAll(), this);
@@ -241,6 +245,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
             _closed = true;
             socket.Dispose();
+            _closedOnLoop.TrySetResult();
         }
 
         /// <summary>

@@ -124,7 +124,7 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     /// <summary>The arguments that put the service's echo, framed and http endpoints on loopback with port 0, plus <paramref name="more"/>.</summary>
     public static string[] LoopbackArguments(string transport, params string[] more) =>
     [
-        $"--EchoHost:Transport={transport}",
+        .. Transports.Arguments(transport),
         "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
         "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
         "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",

@@ -17,6 +17,11 @@ internal static class Errno
     public const int ECONNABORTED = 103; // asm-generic/errno.h
     public const int ECONNRESET = 104;  // asm-generic/errno.h
     public const int ENOBUFS = 105;     // asm-generic/errno.h
+    public const int ENOSYS = 38;       // asm-generic/errno.h
+    public const int EBUSY = 16;        // asm-generic/errno-base.h
+    public const int ETIME = 62;        // asm-generic/errno.h
+    public const int ECANCELED = 125;   // asm-generic/errno.h
+    public const int ENOENT = 2;        // asm-generic/errno-base.h
     public const int ETIMEDOUT = 110;   // asm-generic/errno.h
 }
 
