@@ -45,13 +45,14 @@ internal sealed partial class IoUringConnection
             // first is reported to that send only, and reads then see an end: the input ends with that error.
             CompleteReceive(SendError);
         }
-        else if (result != -Errno.ENOBUFS && result != -Errno.ECANCELED && !Closed)
+        else if (result != -Errno.ENOBUFS && result != -Errno.ECANCELED && result != -Errno.EAGAIN && !Closed)
         {
             Close(NativeErrors.ConnectionError(-result), reset: false);
         }
 
-        // Ended for want of a buffer (the loop's ring ran dry within one turn: buffers are back by now) or after a
-        // pause that is over: arm again.
+        // Ended for want of a buffer (the loop's ring ran dry within one turn: buffers are back by now), after a pause
+        // that is over, or with EAGAIN (a receive whose poll woke many times for nothing is handed to a kernel worker,
+        // where the non-blocking socket does not wait; nothing was lost): arm again.
         if (!_receiveArmed && result != 0 && !ReceiveDone && !ReceivePaused && !Closed)
         {
             ArmReceive();

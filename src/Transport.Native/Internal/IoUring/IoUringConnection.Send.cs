@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
+using EchoHost.Transport.Native.Interop.Linux;
 using EchoHost.Transport.Native.Interop.Unix;
 
 namespace EchoHost.Transport.Native.Internal.IoUring;
@@ -114,6 +115,18 @@ internal sealed partial class IoUringConnection
         {
             OutputPipe.AdvanceTo(buffer.End);
             CompleteSend(CloseError);
+            return;
+        }
+
+        if (result == -Errno.EAGAIN)
+        {
+            // Nothing was sent: a send that waited long for room (its poll woke many times without enough) is handed
+            // to a kernel worker, where the non-blocking socket answers EAGAIN instead of waiting. The peer is behind
+            // reading, not gone: offer the same bytes again, in a new send that waits for room afresh.
+            Loop.Metrics.SendPaused();
+            Submit(buffer);
+            _sendBuffer = buffer;
+            _sendInFlight = true;
             return;
         }
 
