@@ -168,6 +168,23 @@ internal sealed unsafe class IoUringPoller : IPoller
         sqe->UserData = userData;
     }
 
+    /// <summary>
+    /// A multishot accept of non-blocking, close-on-exec sockets: one completion per connection, each with its
+    /// descriptor. No address is asked for: every completion would write the same one, before the loop reads it.
+    /// </summary>
+    public void AcceptMultishot(int fd, ulong userData)
+    {
+        IoUringSqe* sqe = Next();
+        sqe->Opcode = Ring.IORING_OP_ACCEPT;
+        sqe->Fd = fd;
+        sqe->IoPriority = Ring.IORING_ACCEPT_MULTISHOT;
+        sqe->OperationFlags = (uint)Sys.AcceptFlags;
+        sqe->UserData = userData;
+    }
+
+    /// <summary>Submits what is queued now rather than at the end of the turn.</summary>
+    public void SubmitNow() => Submit(wait: false, timeoutMilliseconds: 0);
+
     /// <summary>A send of one buffer.</summary>
     public void Send(int fd, byte* buffer, uint length, ulong userData)
     {
@@ -244,7 +261,7 @@ internal sealed unsafe class IoUringPoller : IPoller
                 sqe->Address = UserData(poll.Key, PollOperation);
 
                 // Now, not at the end of the turn: the poll holds the socket open, and its owner closes it next.
-                Submit(wait: false, timeoutMilliseconds: 0);
+                SubmitNow();
                 return 0;
             }
         }

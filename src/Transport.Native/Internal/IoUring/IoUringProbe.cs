@@ -20,6 +20,7 @@ internal static unsafe class IoUringProbe
         (Ring.IORING_OP_POLL_ADD, "POLL_ADD"),
         (Ring.IORING_OP_POLL_REMOVE, "POLL_REMOVE"),
         (Ring.IORING_OP_SENDMSG, "SENDMSG"),
+        (Ring.IORING_OP_ACCEPT, "ACCEPT"),
         (Ring.IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"),
         (Ring.IORING_OP_CLOSE, "CLOSE"),
         (Ring.IORING_OP_SEND, "SEND"),

@@ -65,6 +65,7 @@ internal static unsafe partial class IoUring
     public const byte IORING_OP_POLL_ADD = 6;
     public const byte IORING_OP_POLL_REMOVE = 7;
     public const byte IORING_OP_SENDMSG = 9;
+    public const byte IORING_OP_ACCEPT = 13;
     public const byte IORING_OP_ASYNC_CANCEL = 14;
     public const byte IORING_OP_CLOSE = 19;
     public const byte IORING_OP_SEND = 26;
@@ -75,6 +76,7 @@ internal static unsafe partial class IoUring
 
     public const uint IORING_POLL_ADD_MULTI = 1u << 0;
     public const ushort IORING_RECV_MULTISHOT = 1 << 1;
+    public const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
     public const uint IORING_ASYNC_CANCEL_ALL = 1u << 0;
     public const uint IORING_ASYNC_CANCEL_FD = 1u << 1;
 

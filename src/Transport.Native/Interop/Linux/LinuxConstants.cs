@@ -57,6 +57,12 @@ internal static class SocketConstants
     public const int SO_LINGER = 13;            // asm-generic/socket.h
     public const int SO_REUSEPORT = 15;         // asm-generic/socket.h
 
+    /// <summary>
+    /// The peer's address, as <c>accept</c> gives it: unlike <c>getpeername</c>, also once the peer has reset. The
+    /// length asked for must not exceed the address's.
+    /// </summary>
+    public const int SO_PEERNAME = 28;          // asm-generic/socket.h
+
     /// <summary>No SIGPIPE from a send to a closed connection: a flag per call (Linux has no <c>SO_NOSIGPIPE</c>).</summary>
     public const int MSG_NOSIGNAL = 0x4000;     // bits/socket.h
 
