@@ -7,9 +7,9 @@ namespace EchoHost.Transport.Native.Internal.IoUring;
 
 /// <summary>
 /// One io_uring instance, owned by one event loop: the loop's thread is its only submitter and reaper. As the loop's
-/// poller, its wait submits what the turn queued and waits for completions (one <c>io_uring_enter</c>), and it reports
-/// readiness of the few descriptors registered for it (listening sockets, by multishot poll) beside the completions
-/// of the connections' own operations. It owns the loop's provided-buffer ring: multishot receives take a buffer
+/// poller, its wait submits what the turn queued and waits for completions (one <c>io_uring_enter</c>): those of the
+/// connections' and listening sockets' own operations, and, as <see cref="IPoller"/> asks, readiness of descriptors
+/// registered for it (by multishot poll; the engine's own handlers use operations instead). It owns the loop's provided-buffer ring: multishot receives take a buffer
 /// only when data arrives, and the connection gives it back once it has copied the data into its pipe.
 /// </summary>
 internal sealed unsafe class IoUringPoller : IPoller
