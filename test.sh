@@ -34,9 +34,15 @@ elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then
   missing+=(libc6-dev)
 fi
 { command -v wine && command -v wineserver && [[ -x /usr/lib/wine/wine64 ]]; } >/dev/null 2>&1 || missing+=(wine wine64)
-# A real browser for the benchmark report's page; wrk for the load generator's HTTP runs.
+# The native build the end-to-end tests also run (NativeAOT): its compiler links with clang, against zlib.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
+# A real browser for the benchmark report's page and the status page; wrk for the load generator's HTTP runs.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# Node.js and npm, for wscat: the WebSocket tests' command-line client, the tool users test echo servers with.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"
@@ -46,6 +52,12 @@ if ((${#missing[@]})); then
     echo "test.sh: the tests need ${missing[*]}; install them (as root: apt-get install ${missing[*]})" >&2
     exit 1
   fi
+fi
+
+# wscat comes from npm, not Debian; installed globally like the apt tools, pinned so every run tests the same client.
+if ! command -v wscat >/dev/null 2>&1; then
+  echo "test.sh: installing wscat from npm"
+  npm install --global --no-audit --no-fund --loglevel=error wscat@6.1.0 >/dev/null
 fi
 
 results="TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
@@ -79,9 +91,11 @@ for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome=
 PY
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-# The container image's size, which its test writes to its output (tests/EndToEnd.Tests/Container).
+# The container image's size and the native build's publish time, which their tests write to their output
+# (tests/EndToEnd.Tests).
 if compgen -G "$results/*.trx" >/dev/null; then
   grep -ho 'image size: [^&<]*' "$results"/*.trx | sort -u | sed 's/^/container /' || true
+  grep -ho 'native build: [^&<]*' "$results"/*.trx | sort -u || true
 fi
 
 if ((status == 0 && failed > 0)); then status=1; fi

@@ -3,7 +3,7 @@
 #   bench/out/echo_server, bench/out/loadgen   (gcc -O2, from bench/c/)
 #   bench/out/echo-go                          (go build, from bench/peers/go/)
 #   bench/peers/python/echo_server.py          (needs python3)
-#   wrk, taskset                               (for the HTTP scenarios and the pinning)
+#   wrk, taskset, strace                       (for the HTTP scenarios, the pinning, bench/syscalls.sh)
 #   src/LoadGen/bin/Release/net10.0/echohost-load.dll  (dotnet build -c Release)
 #   src/EchoHost/bin/Release/net10.0/EchoHost.dll      (dotnet build -c Release)
 #   bench/Plaintext/bin/Release/net10.0/Plaintext.dll  (the HTTP scenarios' Kestrel application)
@@ -52,7 +52,8 @@ install_missing() {
     fi
 }
 
-[ "$c_only" = 1 ] || install_missing "$CC=gcc" "$GO=golang-go" python3=python3 wrk=wrk taskset=util-linux
+# strace: bench/syscalls.sh counts the engines' system calls with it.
+[ "$c_only" = 1 ] || install_missing "$CC=gcc" "$GO=golang-go" python3=python3 wrk=wrk taskset=util-linux strace=strace
 
 command -v "$CC" >/dev/null || { echo "build.sh: $CC not found (apt-get install gcc)" >&2; exit 1; }
 mkdir -p "$out"

@@ -6,13 +6,16 @@
 #
 # Everything podman keeps (its configuration, images, containers) lives in STATE_DIR, apart from the machine's own.
 # Microsoft's base images are replaced by local stand-ins tagged with the names the Dockerfile's FROM lines use: a
-# Debian made with debootstrap from the mirror this machine's apt uses, and the ASP.NET Core runtime and .NET SDK
-# images on it from this machine's .NET installation (dotnet-standins.Containerfile). They are built once, and again
-# only when what they are made of changes. The Dockerfile itself is unchanged: elsewhere it builds on Microsoft's images.
+# Debian made with debootstrap from the mirror this machine's apt uses, and the runtime-deps (or ASP.NET Core runtime)
+# and .NET SDK images on it from this machine's .NET installation (dotnet-standins.Containerfile). The Debian keeps
+# its apt source, the same mirror, from which the Dockerfile's build stage installs what the native compiler links
+# with (clang, zlib1g-dev). They are built once, and again only when what they are made of changes. The Dockerfile
+# itself is unchanged: elsewhere it builds on Microsoft's images.
 # The build restores from NuGet with the machine's CA bundle mounted read-only, so that a TLS-intercepting proxy
 # trusted here is trusted in the build too; the bundle does not end up in the image.
 #
-# Environment: ECHOHOST_IMAGE (default localhost/echohost:local), CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt).
+# Environment: ECHOHOST_IMAGE (default localhost/echohost:local), CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt),
+# DOCKERFILE (default the repository's Dockerfile, the native build; deploy/container/jit.Dockerfile is the JIT build).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +23,7 @@ repo=$(cd "$here/../.." && pwd)
 state=${1:-$repo/TestResults/container}
 image=${ECHOHOST_IMAGE:-localhost/echohost:local}
 ca_bundle=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+dockerfile=${DOCKERFILE:-$repo/Dockerfile}
 
 fail() { echo "build-local-image.sh: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || fail "run it as root: debootstrap and podman's storage here need it"
@@ -56,11 +60,15 @@ EOF
 # shellcheck source=/dev/null
 . "$state/podman.env"
 
-# The images the Dockerfile builds on: its first FROM (the SDK) and its last (the runtime).
-mapfile -t from < <(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$repo/Dockerfile")
+# The images the Dockerfile builds on: its first FROM (the SDK) and its last (the runtime: runtime-deps for the native
+# build, aspnet for the JIT build), each built from the stand-ins' stage of the same name.
+mapfile -t from < <(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$dockerfile")
 ((${#from[@]} >= 2)) || fail "the Dockerfile has no build stage and runtime stage FROM lines"
 sdk_image=${from[0]}
 runtime_image=${from[-1]}
+runtime_stage=${runtime_image##*/}
+runtime_stage=${runtime_stage%%:*}
+[[ $runtime_stage == runtime-deps || $runtime_stage == aspnet ]] || fail "no stand-in for the runtime image $runtime_image"
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
@@ -112,7 +120,7 @@ if ! standins_current; then
   rm -rf "$rootfs"
 
   echo "build-local-image.sh: building $runtime_image and $sdk_image from $dotnet_root"
-  for stage in "aspnet $runtime_image" "sdk $sdk_image"; do
+  for stage in "$runtime_stage $runtime_image" "sdk $sdk_image"; do
     read -r target tag <<<"$stage"
     podman build --quiet --pull=never --format docker --target "$target" --build-arg "BASE=$base" \
       --label "$label=$recipe" -v "$dotnet_root:/host-dotnet:ro" \
@@ -123,9 +131,9 @@ if ! standins_current; then
 fi
 
 # HEALTHCHECK is kept only in Docker's image format.
-echo "build-local-image.sh: building $image from the Dockerfile"
+echo "build-local-image.sh: building $image from $dockerfile"
 podman build --pull=never --format docker -v "$ca_bundle:/etc/ssl/certs/ca-certificates.crt:ro" \
-  -f "$repo/Dockerfile" -t "$image" "$repo" >"$state/build.log" 2>&1 \
+  -f "$dockerfile" -t "$image" "$repo" >"$state/build.log" 2>&1 \
   || { tail -n 40 "$state/build.log" >&2; fail "podman build failed; see $state/build.log"; }
 
 echo "build-local-image.sh: $image, $(podman image inspect --format '{{.Size}}' "$image") bytes"

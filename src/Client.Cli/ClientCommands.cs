@@ -73,6 +73,11 @@ internal sealed class ClientCommands
 
     public Option<double> Interval { get; } = Seconds("--interval", "Seconds between pings", 1);
 
+    public Option<bool> ClientStatistics { get; } = new("--client")
+    {
+        Description = "Print this client's own statistics beside the server's: {\"server\": …, \"client\": …}",
+    };
+
     /// <summary>The root command; <paramref name="send"/>, <paramref name="ping"/> and <paramref name="stats"/> are the commands' actions.</summary>
     public RootCommand Create(
         Func<ParseResult, CancellationToken, Task<int>> send,
@@ -83,7 +88,7 @@ internal sealed class ClientCommands
         sendCommand.SetAction(send);
         var pingCommand = WithConnection(new Command("ping", "Ping the server, print each round trip") { Count, Size, Interval });
         pingCommand.SetAction(ping);
-        var statsCommand = WithConnection(new Command("stats", "Print the server's statistics (JSON)"));
+        var statsCommand = WithConnection(new Command("stats", "Print the server's statistics (JSON)") { ClientStatistics });
         statsCommand.SetAction(stats);
         return new RootCommand(Description) { sendCommand, pingCommand, statsCommand };
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using EchoHost.Client;
 using EchoHost.Client.Cli;
 using EchoHost.Protocol;
@@ -89,7 +90,16 @@ namespace EchoHost.Client.Cli
             var (output, error) = (line.InvocationConfiguration.Output, line.InvocationConfiguration.Error);
             await using var client = await ConnectAsync(line, error, cancellationToken).ConfigureAwait(false);
             var response = await client.SendAsync(MessageTypes.Stats, ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync(Encoding.UTF8.GetString(response.Data.Span)).ConfigureAwait(false);
+            var server = Encoding.UTF8.GetString(response.Data.Span);
+            if (!line.GetValue(Commands.ClientStatistics))
+            {
+                await output.WriteLineAsync(server).ConfigureAwait(false);
+                return Success;
+            }
+
+            // The server's object as it came, beside the client's counters after that one request.
+            var statistics = JsonSerializer.Serialize(client.GetStatistics(), ClientJson.Default.FramedClientStatistics);
+            await output.WriteLineAsync($"{{\"server\":{server},\"client\":{statistics}}}").ConfigureAwait(false);
             return Success;
         }
 

@@ -6,6 +6,8 @@ using EchoHost.Metrics;
 using EchoHost.ServiceManagers;
 using EchoHost.Serving;
 using EchoHost.Serving.Framed;
+using EchoHost.Serving.WebSockets;
+using EchoHost.StatusPage;
 using EchoHost.Transport.Native;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -43,6 +45,8 @@ public static class EchoHostApplicationExtensions
 
         services.AddFramedProtocol(settings.Framed);
         services.AddSingleton<LiveConnectionRegistry>();
+        services.AddWebSocketEcho(builder.Configuration);
+        services.AddStatusPage(builder.Configuration);
         services.AddSingleton<ServiceMetrics>();
         services.AddConnectionLimits();
         if (settings.AccessLog)
@@ -70,7 +74,8 @@ public static class EchoHostApplicationExtensions
 
     /// <summary>
     /// Maps what the HTTP endpoints serve: <c>GET /healthz</c> (the process is alive: it answers) and
-    /// <c>GET /readyz</c> (every endpoint listens and the service is not draining).
+    /// <c>GET /readyz</c> (every endpoint listens and the service is not draining), the WebSocket echo and the
+    /// status page.
     /// </summary>
     public static WebApplication MapEchoHost(this WebApplication app)
     {
@@ -78,6 +83,8 @@ public static class EchoHostApplicationExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
         app.MapEchoHostMetrics();
+        app.MapWebSocketEcho();
+        app.MapStatusPage();
         return app;
     }
 }

@@ -9,8 +9,20 @@ public static class NativeTransport
     public static bool IsSupported => EngineName is not null;
 
     /// <summary>
-    /// The engine that runs here (<c>epoll</c> on Linux, <c>kqueue</c> on macOS and FreeBSD, <c>iocp</c> on Windows), or
-    /// null where none does.
+    /// The engine that <see cref="NativeTransportEngine.Auto"/> runs here (<c>epoll</c> on Linux, <c>kqueue</c> on
+    /// macOS and FreeBSD, <c>iocp</c> on Windows), or null where none does.
     /// </summary>
-    public static string? EngineName { get; } = OperatingSystem.IsWindows() ? "iocp" : PollerFactory.NameOf(NativeEngine.Auto);
+    public static string? EngineName { get; } = NativeEngines.Select(NativeTransportEngine.Auto, out _)?.Definition.Name;
+
+    /// <summary>
+    /// The name of the engine that runs when <paramref name="engine"/> is asked for (<c>epoll</c>, <c>io_uring</c>,
+    /// <c>kqueue</c>, <c>iocp</c>); false with a one-line <paramref name="error"/> when this system cannot run it
+    /// (another operating system's engine, or io_uring on a kernel that lacks it, turns it off or refuses its memory).
+    /// </summary>
+    public static bool TryGetEngineName(NativeTransportEngine engine, out string name, out string? error)
+    {
+        EngineSelection? selection = NativeEngines.Select(engine, out error);
+        name = selection?.Definition.Name ?? "";
+        return selection is not null;
+    }
 }

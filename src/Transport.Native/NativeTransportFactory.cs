@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Transport.Native.Internal;
-using EchoHost.Transport.Native.Internal.Iocp;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,13 +15,14 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     private readonly ILogger _logger;
     private readonly TransportMetrics _metrics;
     private readonly ReadBudget? _budget;
+    private readonly EngineSelection? _selection;
+    private readonly string? _selectionError;
     private readonly Lock _gate = new();
-    private EventLoopGroup? _loops;
-    private CompletionEngine? _completions;
+    private INativeEngine? _engine;
 
     /// <summary>
-    /// Creates the factory; its event loops start with the first bind. With <paramref name="meterFactory"/>, the
-    /// transport publishes its instruments on the meter <c>EchoHost.Transport.Native</c>.
+    /// Creates the factory; its engine (<see cref="NativeTransportOptions.Engine"/>) starts with the first bind. With
+    /// <paramref name="meterFactory"/>, the transport publishes its instruments on the meter <c>EchoHost.Transport.Native</c>.
     /// </summary>
     public NativeTransportFactory(IOptions<NativeTransportOptions> options, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
     {
@@ -30,8 +30,12 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("EchoHost.Transport.Native");
-        // The IOCP engine does not cap the total (docs/transport.md): no budget, and no gauge that would read 0.
-        _budget = OperatingSystem.IsWindows() ? null : ReadBudget.For(_options);
+        _selection = _options.EngineOverride is { } engine
+            ? new EngineSelection(NativeEngines.Get(engine), null)
+            : NativeEngines.Select(_options.Engine, out _selectionError);
+
+        // An engine that does not cap the total (IOCP, docs/transport.md) gets no budget, and no gauge that would read 0.
+        _budget = _selection?.Definition.CapsTotalRead == true ? ReadBudget.For(_options) : null;
         _metrics = new TransportMetrics(meterFactory, _budget);
     }
 
@@ -39,43 +43,40 @@ public sealed class NativeTransportFactory : IConnectionListenerFactory, IConnec
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!NativeTransport.IsSupported)
+        if (_selection is null)
         {
-            throw new PlatformNotSupportedException($"The native transport has no engine for {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; use the Sockets transport.");
+            throw new PlatformNotSupportedException(_selectionError);
         }
 
-        if (OperatingSystem.IsWindows())
-        {
-            CompletionEngine completions;
-            lock (_gate)
-            {
-                completions = _completions ??= new CompletionEngine(_options, _metrics, _logger);
-            }
-
-            return new ValueTask<IConnectionListener>(IocpListener.Bind(endpoint, completions, _options, _logger));
-        }
-
-        EventLoopGroup loops;
+        INativeEngine engine;
         lock (_gate)
         {
-            loops = _loops ??= new EventLoopGroup(_options, _metrics, _budget, _logger);
+            if (_engine is null)
+            {
+                if (_selection.FallbackReason is { } reason)
+                {
+                    NativeLog.EngineFallback(_logger, reason, _selection.Definition.Name);
+                }
+
+                _engine = _selection.Definition.Start(new EngineContext(_options, _metrics, _budget, _logger, _selection.Definition.Name));
+            }
+
+            engine = _engine;
         }
 
-        return new ValueTask<IConnectionListener>(NativeConnectionListener.Bind(endpoint, loops, _options, _logger));
+        return new ValueTask<IConnectionListener>(engine.Bind(endpoint));
     }
 
     /// <inheritdoc />
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
 
-    /// <summary>Stops the event loops (or completion threads) once every listener and connection is gone.</summary>
+    /// <summary>Stops the engine's threads once every listener and connection is gone.</summary>
     public ValueTask DisposeAsync()
     {
         lock (_gate)
         {
-            _loops?.Dispose();
-            _loops = null;
-            _completions?.Dispose();
-            _completions = null;
+            _engine?.Dispose();
+            _engine = null;
         }
 
         return ValueTask.CompletedTask;

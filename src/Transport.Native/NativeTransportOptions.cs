@@ -18,7 +18,7 @@ public sealed class NativeTransportOptions
     /// Bytes the transport buffers from all its connections together (read from sockets, not yet consumed by the
     /// applications) before connections whose application is behind stop reading; they resume when the total is under
     /// half. A connection whose application has examined all it was given keeps reading, up to
-    /// <see cref="MaxReadBufferSize"/>. Null or 0 means unlimited. Epoll and kqueue engines; IOCP does not cap the total.
+    /// <see cref="MaxReadBufferSize"/>. Null or 0 means unlimited. Epoll, io_uring and kqueue engines; IOCP does not cap the total.
     /// </summary>
     public long? MaxTotalReadBufferSize { get; set; } = 256L * 1024 * 1024;
 
@@ -51,8 +51,15 @@ public sealed class NativeTransportOptions
     public bool ReusePort { get; set; }
 
     /// <summary>
-    /// The engine; <see cref="NativeEngine.Auto"/> (the running operating system's) unless a test asks for another.
-    /// Internal, so configuration cannot bind it.
+    /// The engine: <see cref="NativeTransportEngine.Auto"/> (the default: the operating system's engine), or one by
+    /// name. An engine this system cannot run stops the first bind with <see cref="PlatformNotSupportedException"/>
+    /// (check <see cref="NativeTransport.TryGetEngineName"/> first).
     /// </summary>
-    internal NativeEngine Engine { get; set; }
+    public NativeTransportEngine Engine { get; set; }
+
+    /// <summary>
+    /// An implementation to run whatever <see cref="Engine"/> says, unchecked: the tests' kqueue engines over Linux's
+    /// kqueue emulation. Internal, so configuration cannot bind it.
+    /// </summary>
+    internal NativeEngine? EngineOverride { get; set; }
 }

@@ -8,10 +8,11 @@ namespace Microsoft.AspNetCore.Hosting;
 public static class WebHostBuilderNativeTransportExtensions
 {
     /// <summary>
-    /// Makes Kestrel listen through the native transport instead of its Sockets transport, on the engine of the running
-    /// operating system: epoll on Linux, kqueue on macOS and FreeBSD, IOCP on Windows (<see cref="NativeTransport.EngineName"/>).
-    /// Throws <see cref="PlatformNotSupportedException"/> at start-up on an operating system without an engine;
-    /// check <see cref="NativeTransport.IsSupported"/> to fall back.
+    /// Makes Kestrel listen through the native transport instead of its Sockets transport, on the engine of
+    /// <see cref="NativeTransportOptions.Engine"/>: by default the operating system's (epoll on Linux, kqueue on macOS
+    /// and FreeBSD, IOCP on Windows), or one by name (<see cref="NativeTransportEngine.IoUring"/> on Linux 6.1 or later).
+    /// Throws <see cref="PlatformNotSupportedException"/> at start-up where that engine cannot run, with the reason;
+    /// check <see cref="NativeTransport.IsSupported"/> or <see cref="NativeTransport.TryGetEngineName"/> to fall back.
     /// </summary>
     public static IWebHostBuilder UseNativeTransport(this IWebHostBuilder builder, Action<NativeTransportOptions>? configure = null)
     {

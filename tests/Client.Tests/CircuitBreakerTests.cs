@@ -112,7 +112,7 @@ public class CircuitBreakerTests
     }
 
     private static EchoHostProcess StartServer(int port) => EchoHostProcess.StartOnLoopback(
-        "Auto", $"--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:{port}", "--EchoHost:Endpoints:framed:Protocol=framed");
+        ServiceBuilds.Jit, "Auto", $"--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:{port}", "--EchoHost:Endpoints:framed:Protocol=framed");
 
     private static async Task EchoAsync(FramedClient client, string text)
     {

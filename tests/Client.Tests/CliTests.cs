@@ -56,6 +56,25 @@ public partial class CliTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Stats_with_client_prints_the_servers_and_the_clients_statistics()
+    {
+        var (exit, output, error) = await CliProcess.RunAsync("stats", "--client", "--host", "127.0.0.1", "--port", Port);
+
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        using var json = JsonDocument.Parse(output);
+        Assert.True(json.RootElement.GetProperty("server").TryGetProperty("uptimeSeconds", out _), output);
+        var client = json.RootElement.GetProperty("client");
+        Assert.Equal(1, client.GetProperty("requestsSent").GetInt64());
+        Assert.Equal(1, client.GetProperty("requestsSucceeded").GetInt64());
+        Assert.Equal(1, client.GetProperty("connectionsOpened").GetInt64());
+        Assert.Equal(0, client.GetProperty("errorRate").GetDouble());
+        Assert.Equal("Closed", client.GetProperty("circuitState").GetString());
+        // The request's header and the answer's header and JSON.
+        Assert.True(client.GetProperty("bytesSent").GetInt64() > 0, output);
+        Assert.True(client.GetProperty("bytesReceived").GetInt64() > client.GetProperty("bytesSent").GetInt64(), output);
+    }
+
+    [Fact]
     public async Task A_server_error_prints_its_code_and_exits_1()
     {
         var (exit, _, error) = await CliProcess.RunAsync("send", "--type", "0xF5", "--data", "x", "--host", "127.0.0.1", "--port", Port);

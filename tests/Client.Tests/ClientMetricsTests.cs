@@ -15,7 +15,7 @@ public class ClientMetricsTests
     [Fact]
     public async Task Client_metrics_agree_with_the_servers_counters_after_a_known_workload()
     {
-        await using var server = EchoHostProcess.StartOnLoopback("Auto");
+        await using var server = EchoHostProcess.StartOnLoopback(ServiceBuilds.Jit, "Auto");
         var addresses = await server.WaitForEndpointsAsync("framed", "http");
         var framed = Loopback.ParseAddress(addresses["framed"]);
         const string name = "metrics-agreement";

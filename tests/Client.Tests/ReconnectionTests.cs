@@ -51,7 +51,7 @@ public class ReconnectionTests
     }
 
     private static EchoHostProcess StartServer(int port) => EchoHostProcess.StartOnLoopback(
-        "Auto", $"--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:{port}", "--EchoHost:Endpoints:framed:Protocol=framed");
+        ServiceBuilds.Jit, "Auto", $"--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:{port}", "--EchoHost:Endpoints:framed:Protocol=framed");
 
     private static async Task AssertEchoesAsync(FramedClient client, string text)
     {

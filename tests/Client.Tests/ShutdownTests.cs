@@ -17,7 +17,7 @@ public class ShutdownTests
         string[] tls = scheme == "tls"
             ? [$"--EchoHost:Endpoints:framed:Tls:CertificatePath={certificates.ServerPfx}", $"--EchoHost:Endpoints:framed:Tls:Password={TestCertificates.Password}"]
             : [];
-        await using var process = EchoHostProcess.StartOnLoopback("Auto", [$"--EchoHost:Endpoints:framed:Url={scheme}://127.0.0.1:0", .. tls]);
+        await using var process = EchoHostProcess.StartOnLoopback(ServiceBuilds.Jit, "Auto", [$"--EchoHost:Endpoints:framed:Url={scheme}://127.0.0.1:0", .. tls]);
         var endPoint = await process.EndPointAsync("framed");
         var options = new FramedClientOptions { PoolSize = 2 };
         if (scheme == "tls")

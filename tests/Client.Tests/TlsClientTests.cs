@@ -21,6 +21,7 @@ public sealed class TlsServersFixture : IAsyncLifetime
         foreach (var transport in (string[])["Sockets", "Native"])
         {
             var process = EchoHostProcess.StartOnLoopback(
+                ServiceBuilds.Jit,
                 transport,
                 "--EchoHost:Endpoints:framed:Url=tls://127.0.0.1:0",
                 $"--EchoHost:Endpoints:framed:Tls:CertificatePath={certificates.ServerPfx}",
@@ -117,7 +118,7 @@ public class TlsClientTests(TlsServersFixture servers) : IClassFixture<TlsServer
     [MemberData(nameof(Transports))]
     public async Task Tls_client_on_a_plain_endpoint_fails_without_hanging(string transport)
     {
-        await using var plain = EchoHostProcess.StartOnLoopback(transport);
+        await using var plain = EchoHostProcess.StartOnLoopback(ServiceBuilds.Jit, transport);
         var endPoint = await plain.EndPointAsync("framed");
         var options = Trusting();
         options.ConnectTimeout = TimeSpan.FromSeconds(30);
@@ -146,6 +147,7 @@ public class TlsClientTests(TlsServersFixture servers) : IClassFixture<TlsServer
     {
         var certificates = TestCertificates.Shared;
         await using var server = EchoHostProcess.StartOnLoopback(
+            ServiceBuilds.Jit,
             transport,
             "--EchoHost:Endpoints:framed:Url=tls://127.0.0.1:0",
             $"--EchoHost:Endpoints:framed:Tls:CertificatePath={certificates.ServerPfx}",

@@ -1,7 +1,6 @@
 using EchoHost.Configuration;
 using static EchoHost.Tests.ConfigurationBuilding;
 
-
 namespace EchoHost.Tests;
 
 /// <summary><c>EchoHost:Limits</c> and each endpoint's <c>Limits</c>: defaults, overrides, and one message per mistake.</summary>
@@ -69,7 +68,6 @@ public class LimitsConfigurationTests
     [InlineData("EchoHost:Limits:FrameGracePeriod=00:00:00", "EchoHost:Limits:FrameGracePeriod is 00:00:00; it must be a positive time below 24 days")]
     [InlineData("EchoHost:Endpoints:echo:Limits:RequestsPerSecondPerAddress=5", "EchoHost:Endpoints:echo:Limits:RequestsPerSecondPerAddress applies to framed endpoints only; endpoint 'echo' speaks echo")]
     [InlineData("EchoHost:Endpoints:http:Limits:MinFrameBytesPerSecond=100", "EchoHost:Endpoints:http:Limits:MinFrameBytesPerSecond applies to framed endpoints only; endpoint 'http' speaks http")]
-    [InlineData("EchoHost:Endpoints:http:Limits:IdleTimeout=00:00:10", "EchoHost:Endpoints:http:Limits:IdleTimeout does not apply to http endpoints: Kestrel's keep-alive timeout closes idle HTTP connections")]
     public void Invalid_values_name_the_key(string setting, string expected)
     {
         Assert.Equal(expected, LoadError(Defaults(), "--" + setting));

@@ -6,9 +6,9 @@ using EchoHost.Hosting;
 using EchoHost.Metrics;
 using EchoHost.ServiceManagers;
 using EchoHost.Tests.Support;
+using EchoHost.Transport.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-
 
 namespace EchoHost.Tests;
 
@@ -40,6 +40,62 @@ public class TransportChoiceTests
     {
         Assert.Equal(new TransportChoice(TransportKind.Native, "Auto", engine), TransportChoice.Select(null, nativeSupported: true, engine));
         Assert.Equal(new TransportChoice(TransportKind.Native, "Native", engine), TransportChoice.Select("Native", nativeSupported: true, engine));
+    }
+
+    [Fact]
+    public void An_engine_named_in_configuration_is_the_engine_the_transport_choice_names()
+    {
+        var values = ConfigurationBuilding.Defaults();
+        values["EchoHost:Native:Engine"] = "ioUring";
+        var asked = new List<NativeTransportEngine>();
+        var settings = EchoHostSettings.Load(ConfigurationBuilding.From(values), nativeSupported: true, nativeEngine: "epoll",
+            (NativeTransportEngine engine, out string name, out string? error) =>
+            {
+                asked.Add(engine);
+                name = "io_uring";
+                error = null;
+                return true;
+            });
+
+        Assert.Equal([NativeTransportEngine.IoUring], asked);
+        Assert.Equal(new TransportChoice(TransportKind.Native, "Auto", "io_uring"), settings.Transport);
+    }
+
+    [Fact]
+    public void An_engine_this_system_cannot_run_stops_start_up_with_its_reason()
+    {
+        var values = ConfigurationBuilding.Defaults();
+        values["EchoHost:Native:Engine"] = "IoUring";
+        var error = Assert.Throws<EchoHostConfigurationException>(() => EchoHostSettings.Load(ConfigurationBuilding.From(values), nativeSupported: true, nativeEngine: "epoll",
+            (NativeTransportEngine engine, out string name, out string? reason) =>
+            {
+                name = "";
+                reason = "io_uring is turned off for this process (kernel.io_uring_disabled = 2)";
+                return false;
+            }));
+
+        Assert.Equal("EchoHost:Native:Engine is IoUring: io_uring is turned off for this process (kernel.io_uring_disabled = 2)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Fastest")]
+    [InlineData("7")]
+    [InlineData("-1")]
+    [InlineData("")]
+    public void An_unknown_engine_is_refused_with_the_list_of_engines(string engine)
+    {
+        var values = ConfigurationBuilding.Defaults();
+        values["EchoHost:Native:Engine"] = engine;
+        Assert.Equal($"EchoHost:Native:Engine is '{engine}'; expected Auto, Epoll, IoUring, Kqueue, Iocp", ConfigurationBuilding.LoadError(values));
+    }
+
+    [Fact]
+    public void The_engine_is_not_checked_when_the_Sockets_transport_runs()
+    {
+        var values = ConfigurationBuilding.Defaults();
+        values["EchoHost:Transport"] = "Sockets";
+        values["EchoHost:Native:Engine"] = "Iocp";
+        Assert.Equal(TransportKind.Sockets, ConfigurationBuilding.Load(values).Transport.Kind);
     }
 
     [Fact]

@@ -20,11 +20,13 @@ public class DescriptorExhaustionTests
     /// <summary>Clients: far more than the headroom, so that many wait in the listen queue.</summary>
     private const int FloodSize = 100;
 
-    [Fact]
-    public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers()
+    [Theory]
+    [ForEachBuild("Native")]
+    [ForEachBuild(Support.Transports.NativeIoUring)]
+    public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers(string build, string transport)
     {
-        await using var process = EchoHostProcess.Start(
-            ["--EchoHost:Transport=Native", "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0", "--EchoHost:Endpoints:http:Enabled=false", "--EchoHost:Endpoints:framed:Enabled=false"]);
+        await using var process = EchoHostProcess.Start(build,
+            [.. Support.Transports.Arguments(transport), "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0", "--EchoHost:Endpoints:http:Enabled=false", "--EchoHost:Endpoints:framed:Enabled=false"]);
         var endPoint = await process.EndPointAsync("echo");
 
         // The runtime keeps every loaded assembly open (about 200 descriptors), so the limit cannot be set at launch
@@ -68,12 +70,12 @@ public class DescriptorExhaustionTests
     }
 
     [Theory]
-    [InlineData("echo")]
-    [InlineData("framed")]
-    public async Task Clients_connected_before_a_descriptor_flood_are_served_through_it_and_the_service_recovers(string protocol)
+    [ForEachBuild("echo")]
+    [ForEachBuild("framed")]
+    public async Task Clients_connected_before_a_descriptor_flood_are_served_through_it_and_the_service_recovers(string build, string protocol)
     {
         string[] endpoints = ["echo", "framed", "http"];
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             ["--EchoHost:Transport=Native", $"--EchoHost:Endpoints:{protocol}:Url=tcp://127.0.0.1:0",
              .. endpoints.Where(e => e != protocol).Select(e => $"--EchoHost:Endpoints:{e}:Enabled=false")]);
         var endPoint = await process.EndPointAsync(protocol);

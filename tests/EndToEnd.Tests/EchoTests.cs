@@ -7,16 +7,16 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>A client's view of the echo and http endpoints of a running EchoHost.</summary>
 public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
-    private async Task<EndPoint> EchoEndPointAsync(string transport) =>
-        Loopback.ParseAddress((await servers.GetAsync(transport)).Addresses["echo"]);
+    private async Task<EndPoint> EchoEndPointAsync(string build, string transport) =>
+        Loopback.ParseAddress((await servers.GetAsync(build, transport)).Addresses["echo"]);
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Small_payload_comes_back(string transport)
+    public async Task Small_payload_comes_back(string build, string transport)
     {
-        var endPoint = await EchoEndPointAsync(transport);
+        var endPoint = await EchoEndPointAsync(build, transport);
         using var socket = await Loopback.ConnectAsync(endPoint);
 
         // Several exchanges on one connection, each a ping-pong.
@@ -32,11 +32,11 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Eight_mebibytes_come_back_in_order_while_the_client_reads_concurrently(string transport)
+    public async Task Eight_mebibytes_come_back_in_order_while_the_client_reads_concurrently(string build, string transport)
     {
         var payload = Loopback.Payload(8 * 1024 * 1024, 7);
 
-        var echoed = await Loopback.EchoAsync(await EchoEndPointAsync(transport), payload);
+        var echoed = await Loopback.EchoAsync(await EchoEndPointAsync(build, transport), payload);
 
         Assert.Equal(payload.Length, echoed.Length);
         Assert.True(payload.AsSpan().SequenceEqual(echoed), "the echoed bytes differ from those sent");
@@ -44,9 +44,9 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Half_close_gets_everything_back_then_end_of_stream(string transport)
+    public async Task Half_close_gets_everything_back_then_end_of_stream(string build, string transport)
     {
-        using var socket = await Loopback.ConnectAsync(await EchoEndPointAsync(transport));
+        using var socket = await Loopback.ConnectAsync(await EchoEndPointAsync(build, transport));
         var payload = Loopback.Payload(48 * 1024, 3);
 
         // All of it sent and the sending side shut before reading a byte: the server must still echo everything.
@@ -60,9 +60,9 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Empty_connection_closed_by_the_client_is_closed_by_the_server(string transport)
+    public async Task Empty_connection_closed_by_the_client_is_closed_by_the_server(string build, string transport)
     {
-        using var socket = await Loopback.ConnectAsync(await EchoEndPointAsync(transport));
+        using var socket = await Loopback.ConnectAsync(await EchoEndPointAsync(build, transport));
         socket.Shutdown(SocketShutdown.Send);
 
         Assert.Empty(await Loopback.ReadToEndAsync(socket));
@@ -70,9 +70,9 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Two_hundred_clients_at_once_each_get_their_own_bytes(string transport)
+    public async Task Two_hundred_clients_at_once_each_get_their_own_bytes(string build, string transport)
     {
-        var endPoint = await EchoEndPointAsync(transport);
+        var endPoint = await EchoEndPointAsync(build, transport);
         var payloads = Enumerable.Range(0, 200).Select(i => Loopback.Payload(4096 + i, i)).ToArray();
 
         var echoed = await Task.WhenAll(payloads.Select(p => Loopback.EchoAsync(endPoint, p)));
@@ -85,9 +85,9 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Http_endpoint_answers_healthz(string transport)
+    public async Task Http_endpoint_answers_healthz(string build, string transport)
     {
-        var address = (await servers.GetAsync(transport)).Addresses["http"];
+        var address = (await servers.GetAsync(build, transport)).Addresses["http"];
         Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
         using var client = new HttpClient { Timeout = Loopback.Timeout };
 
@@ -99,13 +99,16 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Log_says_which_transport_runs(string transport)
+    public async Task Log_says_which_transport_runs(string build, string transport)
     {
-        var (process, _) = await servers.GetAsync(transport);
+        var (process, _) = await servers.GetAsync(build, transport);
 
-        var expected = transport == "Native"
-            ? "Using the Native transport with the epoll engine (EchoHost:Transport is Native)"
-            : "Using the Sockets transport (EchoHost:Transport is Sockets)";
+        var expected = transport switch
+        {
+            "Native" => "Using the Native transport with the epoll engine (EchoHost:Transport is Native)",
+            Support.Transports.NativeIoUring => "Using the Native transport with the io_uring engine (EchoHost:Transport is Native)",
+            _ => "Using the Sockets transport (EchoHost:Transport is Sockets)",
+        };
         Assert.Contains(expected, process.StandardOutput, StringComparison.Ordinal);
     }
 }

@@ -9,7 +9,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>A client's view of the framed endpoint of the built service.</summary>
 public class FramedTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     internal static byte[] Request(ulong id, byte type, byte[] data, params MetadataItem[] metadata)
     {
@@ -31,9 +31,9 @@ public class FramedTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Framed_endpoint_answers_an_echo_then_sigterm_sends_go_away(string transport)
+    public async Task Framed_endpoint_answers_an_echo_then_sigterm_sends_go_away(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         var endPoint = await process.EndPointAsync("framed");
         using var socket = await Loopback.ConnectAsync(endPoint);
 

@@ -15,13 +15,13 @@ namespace EchoHost.EndToEnd.Tests;
 /// </summary>
 public class HostileInputTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Garbage_truncation_oversize_and_resets_disturb_no_other_client(string transport)
+    public async Task Garbage_truncation_oversize_and_resets_disturb_no_other_client(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         var framed = await process.EndPointAsync("framed");
         var echo = await process.EndPointAsync("echo");
 
@@ -54,9 +54,9 @@ public class HostileInputTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Thousands_of_silent_half_sent_connections_leave_the_service_serving(string transport)
+    public async Task Thousands_of_silent_half_sent_connections_leave_the_service_serving(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         var framed = await process.EndPointAsync("framed");
         var echo = await process.EndPointAsync("echo");
 
@@ -106,9 +106,9 @@ public class HostileInputTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task An_oversized_length_gets_frame_too_large_and_the_connection_closes(string transport)
+    public async Task An_oversized_length_gets_frame_too_large_and_the_connection_closes(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         using var socket = await Loopback.ConnectAsync(await process.EndPointAsync("framed"));
         await Loopback.SendAllAsync(socket, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 1, 2, 3 });
         socket.Shutdown(SocketShutdown.Send);

@@ -8,12 +8,13 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>EchoHost:Limits in the built service: a limit set wrong stops start-up, a limit reached shows in /metrics.</summary>
 public class LimitsTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
-    [Fact]
-    public async Task A_limit_set_wrong_stops_start_up_with_exit_code_2_and_names_the_key()
+    [Theory]
+    [ForEachBuild]
+    public async Task A_limit_set_wrong_stops_start_up_with_exit_code_2_and_names_the_key(string build)
     {
-        await using var process = EchoHostProcess.StartOnLoopback("Sockets", "--EchoHost:Endpoints:framed:Limits:IdleTimeout=-00:00:05");
+        await using var process = EchoHostProcess.StartOnLoopback(build, "Sockets", "--EchoHost:Endpoints:framed:Limits:IdleTimeout=-00:00:05");
 
         Assert.Equal(2, await process.WaitForExitAsync());
         Assert.Equal(
@@ -23,9 +24,9 @@ public class LimitsTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task An_address_past_its_limit_is_refused_another_is_served_and_metrics_say_why(string transport)
+    public async Task An_address_past_its_limit_is_refused_another_is_served_and_metrics_say_why(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport, "--EchoHost:Endpoints:echo:Limits:MaxConnectionsPerAddress=1");
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport, "--EchoHost:Endpoints:echo:Limits:MaxConnectionsPerAddress=1");
         var echo = await process.EndPointAsync("echo");
         var first = new IPAddress([127, 0, 0, 2]);
 

@@ -27,10 +27,11 @@ public partial class LoggingTests
         sys.exit(child.wait())
         """;
 
-    [Fact]
-    public async Task Under_the_journal_every_line_starts_with_its_syslog_priority()
+    [Theory]
+    [ForEachBuild]
+    public async Task Under_the_journal_every_line_starts_with_its_syslog_priority(string build)
     {
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             LoopbackArguments("--Serilog:MinimumLevel:Override:EchoHost.Connections=Debug"),
             launcher: ["python3", "-c", JournalLauncher]);
         var endPoint = await process.EndPointAsync("echo");
@@ -44,11 +45,12 @@ public partial class LoggingTests
         Assert.All(lines, line => Assert.Matches(@"^<[2-7]>", line));
     }
 
-    [Fact]
-    public async Task A_journal_stream_of_another_file_leaves_lines_unprefixed()
+    [Theory]
+    [ForEachBuild]
+    public async Task A_journal_stream_of_another_file_leaves_lines_unprefixed(string build)
     {
         // What a child of a systemd service inherits when its output was redirected: the variable, not the stream.
-        await using var process = EchoHostProcess.Start(LoopbackArguments(), new Dictionary<string, string> { ["JOURNAL_STREAM"] = "8:1" });
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments(), new Dictionary<string, string> { ["JOURNAL_STREAM"] = "8:1" });
         await process.EndPointAsync("echo");
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync());
@@ -56,10 +58,11 @@ public partial class LoggingTests
         Assert.Contains(" INF EchoHost.Hosting.StartupReporter: Endpoint echo (echo) listening on", process.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Connection_events_at_debug_name_the_endpoint_the_remote_address_and_the_bytes()
+    [Theory]
+    [ForEachBuild]
+    public async Task Connection_events_at_debug_name_the_endpoint_the_remote_address_and_the_bytes(string build)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments("--Serilog:MinimumLevel:Override:EchoHost.Connections=Debug"));
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments("--Serilog:MinimumLevel:Override:EchoHost.Connections=Debug"));
         var endPoint = await process.EndPointAsync("echo");
         Assert.Equal(5, (await Loopback.EchoAsync(endPoint, "12345"u8.ToArray())).Length);
 
@@ -69,10 +72,11 @@ public partial class LoggingTests
         Assert.Matches(@"Connection \S+ on echo from 127\.0\.0\.1:\d+ closed: 5 bytes received, 5 bytes sent", process.StandardOutput);
     }
 
-    [Fact]
-    public async Task The_access_log_writes_a_common_log_format_line_per_message_when_switched_on()
+    [Theory]
+    [ForEachBuild]
+    public async Task The_access_log_writes_a_common_log_format_line_per_message_when_switched_on(string build)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments("--EchoHost:AccessLog=true"));
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments("--EchoHost:AccessLog=true"));
         var echo = await process.EndPointAsync("echo");
         var framed = await process.EndPointAsync("framed");
         Assert.Equal(7, (await Loopback.EchoAsync(echo, "abcdefg"u8.ToArray())).Length);
@@ -93,10 +97,11 @@ public partial class LoggingTests
         Assert.Matches(CommonLogLine("REVERSE", 18), process.StandardOutput);
     }
 
-    [Fact]
-    public async Task The_access_log_is_off_by_default()
+    [Theory]
+    [ForEachBuild]
+    public async Task The_access_log_is_off_by_default(string build)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments());
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments());
         var echo = await process.EndPointAsync("echo");
         await Loopback.EchoAsync(echo, "abcdefg"u8.ToArray());
         process.Terminate();
@@ -105,12 +110,12 @@ public partial class LoggingTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Request_logging_writes_one_line_per_http_request_to_the_configured_sinks_only_when_switched_on(bool on)
+    [ForEachBuild(true)]
+    [ForEachBuild(false)]
+    public async Task Request_logging_writes_one_line_per_http_request_to_the_configured_sinks_only_when_switched_on(string build, bool on)
     {
         var file = Path.Combine(Path.GetTempPath(), $"echohost-requests-{Guid.NewGuid():N}.txt");
-        await using var process = EchoHostProcess.Start(LoopbackArguments(
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments(
             ["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={file}", $"--EchoHost:RequestLog={on}"]));
         var http = await process.EndPointAsync("http");
         using (var client = new HttpClient { Timeout = Loopback.Timeout })
@@ -142,21 +147,23 @@ public partial class LoggingTests
         }
     }
 
-    [Fact]
-    public async Task A_request_log_switch_that_is_not_a_boolean_stops_start_up_naming_the_key()
+    [Theory]
+    [ForEachBuild]
+    public async Task A_request_log_switch_that_is_not_a_boolean_stops_start_up_naming_the_key(string build)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments("--EchoHost:RequestLog=sometimes"));
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments("--EchoHost:RequestLog=sometimes"));
         Assert.Equal(2, await process.WaitForExitAsync());
         Assert.Equal("EchoHost cannot start: EchoHost:RequestLog is 'sometimes'; expected true or false", process.StandardError.Trim());
     }
 
-    [Fact]
-    public async Task Sinks_come_from_the_serilog_section_and_are_flushed_on_exit()
+    [Theory]
+    [ForEachBuild]
+    public async Task Sinks_come_from_the_serilog_section_and_are_flushed_on_exit(string build)
     {
         var file = Path.Combine(Path.GetTempPath(), $"echohost-log-{Guid.NewGuid():N}.txt");
         try
         {
-            await using var process = EchoHostProcess.Start(LoopbackArguments(
+            await using var process = EchoHostProcess.Start(build, LoopbackArguments(
                 "--Serilog:WriteTo:1:Name=File",
                 $"--Serilog:WriteTo:1:Args:path={file}",
                 "--Serilog:WriteTo:1:Args:buffered=true"));
@@ -175,10 +182,11 @@ public partial class LoggingTests
         }
     }
 
-    [Fact]
-    public async Task A_serilog_section_that_cannot_be_used_stops_start_up_with_exit_code_2()
+    [Theory]
+    [ForEachBuild]
+    public async Task A_serilog_section_that_cannot_be_used_stops_start_up_with_exit_code_2(string build)
     {
-        await using var process = EchoHostProcess.Start(LoopbackArguments("--Serilog:WriteTo:0:Name=NoSuchSink", "--Serilog:MinimumLevel:Default=Loud"));
+        await using var process = EchoHostProcess.Start(build, LoopbackArguments("--Serilog:WriteTo:0:Name=NoSuchSink", "--Serilog:MinimumLevel:Default=Loud"));
         Assert.Equal(2, await process.WaitForExitAsync());
         Assert.StartsWith("EchoHost cannot start: The Serilog section cannot be used:", process.StandardError, StringComparison.Ordinal);
     }

@@ -9,7 +9,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>GET /metrics of the built service, read by Prometheus's own tools: promtool and a Prometheus server.</summary>
 public class MetricsTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     /// <summary>What Prometheus sends with every scrape.</summary>
     private const string PrometheusAccept =
@@ -22,9 +22,9 @@ public class MetricsTests
     /// <summary>Bounds the wait for Prometheus to start, scrape and answer; it only catches a failure, never measures.</summary>
     private static readonly TimeSpan PrometheusTimeout = TimeSpan.FromSeconds(90);
 
-    private static async Task<EchoHostProcess> StartWithTrafficAsync(string transport)
+    private static async Task<EchoHostProcess> StartWithTrafficAsync(string build, string transport)
     {
-        var process = EchoHostProcess.StartOnLoopback(transport);
+        var process = EchoHostProcess.StartOnLoopback(build, transport);
         try
         {
             var addresses = await process.WaitForEndpointsAsync("echo", "framed", "http");
@@ -78,9 +78,9 @@ public class MetricsTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Promtool_accepts_the_service_metrics_after_echo_and_framed_traffic(string transport)
+    public async Task Promtool_accepts_the_service_metrics_after_echo_and_framed_traffic(string build, string transport)
     {
-        await using var process = await StartWithTrafficAsync(transport);
+        await using var process = await StartWithTrafficAsync(build, transport);
 
         var text = await ScrapeAsync(process);
         var (exitCode, output) = await PrometheusTools.CheckMetricsAsync(text);
@@ -121,13 +121,13 @@ public class MetricsTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task OpenMetrics_answer_parses_and_counts_the_traffic(string transport)
+    public async Task OpenMetrics_answer_parses_and_counts_the_traffic(string build, string transport)
     {
-        await using var process = await StartWithTrafficAsync(transport);
+        await using var process = await StartWithTrafficAsync(build, transport);
 
         var families = await ScrapeAfterTrafficAsync(process);
 
-        var endpointTransport = transport.ToLowerInvariant();
+        var endpointTransport = Support.Transports.TransportName(transport).ToLowerInvariant();
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "echo"), ("protocol", "echo"), ("transport", endpointTransport)));
         Assert.Equal(1, Sum(families, "echohost_connections_accepted", ("endpoint", "framed"), ("protocol", "framed")));
         Assert.Equal(2, Sum(families, "echohost_connections_closed"));
@@ -144,7 +144,7 @@ public class MetricsTests
         Assert.Equal(0, Sum(families, "echohost_errors"));
 
         // The native transport's own meter exists only when it runs.
-        if (transport == "Native")
+        if (Support.Transports.IsNative(transport))
         {
             Assert.Equal(["read", "read_total", "write"], families["echohost_transport_backpressure_pauses"].Samples.Select(s => s.Labels["direction"]).Order());
             Assert.Equal("gauge", families["echohost_transport_read_buffered_bytes"].Type);
@@ -165,10 +165,11 @@ public class MetricsTests
         Assert.InRange(families["process_open_fds"].Samples.Single().Value, 1, families["process_max_fds"].Samples.Single().Value);
     }
 
-    [Fact]
-    public async Task Prometheus_scrapes_the_service_in_OpenMetrics_and_stores_every_metric_it_exposes()
+    [Theory]
+    [ForEachBuild]
+    public async Task Prometheus_scrapes_the_service_in_OpenMetrics_and_stores_every_metric_it_exposes(string build)
     {
-        await using var process = await StartWithTrafficAsync("Native");
+        await using var process = await StartWithTrafficAsync(build, "Native");
         var http = Loopback.ParseAddress((await process.WaitForEndpointsAsync("http"))["http"]);
         var exposed = (await ScrapeAfterTrafficAsync(process))
             .Values.SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -6,13 +6,13 @@ namespace EchoHost.EndToEnd.Tests;
 /// <summary>How EchoHost ends: SIGTERM drains and exits 0; clients that vanish leave no error behind.</summary>
 public partial class ShutdownTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Sigterm_closes_client_connections_and_exits_with_0(string transport)
+    public async Task Sigterm_closes_client_connections_and_exits_with_0(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         var endPoint = await process.EndPointAsync("echo");
         using var idle = await Loopback.ConnectAsync(endPoint);
         using var busy = await Loopback.ConnectAsync(endPoint);
@@ -31,9 +31,9 @@ public partial class ShutdownTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Clients_that_reset_leave_no_error_in_the_log(string transport)
+    public async Task Clients_that_reset_leave_no_error_in_the_log(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(transport);
+        await using var process = EchoHostProcess.StartOnLoopback(build, transport);
         var endPoint = await process.EndPointAsync("echo");
         for (var i = 0; i < 20; i++)
         {

@@ -71,12 +71,12 @@ public sealed class SystemdNotifyTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Ready_then_watchdog_pings_then_stopping_on_sigterm(bool abstractName)
+    [ForEachBuild(false)]
+    [ForEachBuild(true)]
+    public async Task Ready_then_watchdog_pings_then_stopping_on_sigterm(string build, bool abstractName)
     {
         using var systemd = new NotifyListener(abstractName);
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             EchoHostProcess.LoopbackArguments("Native"),
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = systemd.Value, ["WATCHDOG_USEC"] = "200000" });
 
@@ -96,11 +96,12 @@ public sealed class SystemdNotifyTests
         Assert.Contains("systemd watchdog: pinging every 100 ms", process.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Without_a_watchdog_the_service_says_ready_then_stopping_and_nothing_else()
+    [Theory]
+    [ForEachBuild]
+    public async Task Without_a_watchdog_the_service_says_ready_then_stopping_and_nothing_else(string build)
     {
         using var systemd = new NotifyListener(abstractName: false);
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             EchoHostProcess.LoopbackArguments("Sockets"),
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = systemd.Value });
 
@@ -111,11 +112,12 @@ public sealed class SystemdNotifyTests
         Assert.Equal(0, await process.WaitForExitAsync());
     }
 
-    [Fact]
-    public async Task A_notify_socket_nobody_listens_on_is_logged_once_and_the_service_runs_on()
+    [Theory]
+    [ForEachBuild]
+    public async Task A_notify_socket_nobody_listens_on_is_logged_once_and_the_service_runs_on(string build)
     {
         var missing = Path.Combine(Path.GetTempPath(), $"echohost-notify-{Guid.NewGuid():N}");
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             EchoHostProcess.LoopbackArguments("Native"),
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = missing, ["WATCHDOG_USEC"] = "20000" });
 

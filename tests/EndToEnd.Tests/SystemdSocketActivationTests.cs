@@ -14,7 +14,7 @@ namespace EchoHost.EndToEnd.Tests;
 /// </summary>
 public class SystemdSocketActivationTests
 {
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     /// <summary>A loopback port that was free a moment ago, for systemd-socket-activate to bind.</summary>
     private static int FreePort()
@@ -29,7 +29,7 @@ public class SystemdSocketActivationTests
     /// (<c>-l</c>, plus <paramref name="options"/> such as <c>--datagram</c>), named by <c>--fdname</c>; returns once
     /// they listen (the service itself starts on the first client).
     /// </summary>
-    private static async Task<EchoHostProcess> ActivateAsync(string transport, (string Name, int Port)[] sockets, string[] options, params string[] args)
+    private static async Task<EchoHostProcess> ActivateAsync(string build, string transport, (string Name, int Port)[] sockets, string[] options, params string[] args)
     {
         string[] launcher =
         [
@@ -38,7 +38,7 @@ public class SystemdSocketActivationTests
             .. sockets.SelectMany(s => new[] { "-l", $"127.0.0.1:{s.Port}" }),
             $"--fdname={string.Join(':', sockets.Select(s => s.Name))}",
         ];
-        var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments(transport, args), launcher: launcher);
+        var process = EchoHostProcess.Start(build, EchoHostProcess.LoopbackArguments(transport, args), launcher: launcher);
         foreach (var (_, port) in sockets)
         {
             await process.WaitForLineAsync($"Listening on 127.0.0.1:{port} as ");
@@ -52,13 +52,13 @@ public class SystemdSocketActivationTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Sockets_passed_by_name_serve_the_echo_and_framed_endpoints(string transport)
+    public async Task Sockets_passed_by_name_serve_the_echo_and_framed_endpoints(string build, string transport)
     {
         var echoPort = FreePort();
         var framedPort = FreePort();
         // The echo endpoint's Url (localhost, which the log would name) is replaced by the socket.
         await using var process = await ActivateAsync(
-            transport, [("echo", echoPort), ("framed", framedPort)], [], "--EchoHost:Endpoints:echo:Url=tcp://localhost:1512");
+            build, transport, [("echo", echoPort), ("framed", framedPort)], [], "--EchoHost:Endpoints:echo:Url=tcp://localhost:1512");
 
         // The first client wakes the service; its connection waits in the inherited socket's queue meanwhile.
         var echo = new IPEndPoint(IPAddress.Loopback, echoPort);
@@ -112,9 +112,9 @@ public class SystemdSocketActivationTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task The_socket_systemd_holds_still_listens_after_the_service_stops(string transport)
+    public async Task The_socket_systemd_holds_still_listens_after_the_service_stops(string build, string transport)
     {
-        await using var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments(transport), launcher: ["python3", "-c", HoldingLauncher]);
+        await using var process = EchoHostProcess.Start(build, EchoHostProcess.LoopbackArguments(transport), launcher: ["python3", "-c", HoldingLauncher]);
         var echo = await process.EndPointAsync("echo");
         Assert.Equal("once"u8.ToArray(), await Loopback.EchoAsync(echo, "once"u8.ToArray()));
 
@@ -126,12 +126,13 @@ public class SystemdSocketActivationTests
         Assert.True(next.Connected);
     }
 
-    [Fact]
-    public async Task An_inherited_socket_keeps_the_protocol_of_its_endpoint()
+    [Theory]
+    [ForEachBuild]
+    public async Task An_inherited_socket_keeps_the_protocol_of_its_endpoint(string build)
     {
         // Named http, the socket speaks HTTP, whatever the Url it stands in for.
         var port = FreePort();
-        await using var process = await ActivateAsync("Native", [("http", port)], []);
+        await using var process = await ActivateAsync(build, "Native", [("http", port)], []);
         using var client = new HttpClient { Timeout = Loopback.Timeout };
         Assert.Equal("Healthy", await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/healthz")));
         Assert.Equal($"http://127.0.0.1:{port}", (await process.WaitForEndpointsAsync("http"))["http"]);
@@ -140,13 +141,13 @@ public class SystemdSocketActivationTests
     }
 
     [Theory]
-    [InlineData("Native", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
-    [InlineData("Sockets", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
-    [InlineData("Native", "echo", true, "The socket 'echo' from systemd (fd 3) is not a listening stream socket; endpoints take ListenStream= sockets (SockType stream under launchd)")]
-    public async Task A_socket_the_service_cannot_serve_stops_start_up_with_2(string transport, string name, bool datagram, string expected)
+    [ForEachBuild("Native", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
+    [ForEachBuild("Sockets", "gopher", false, "The socket 'gopher' from systemd (fd 3) matches no endpoint; name it after one of echo, framed, http (FileDescriptorName= in the .socket unit) or configure an endpoint of that name")]
+    [ForEachBuild("Native", "echo", true, "The socket 'echo' from systemd (fd 3) is not a listening stream socket; endpoints take ListenStream= sockets (SockType stream under launchd)")]
+    public async Task A_socket_the_service_cannot_serve_stops_start_up_with_2(string build, string transport, string name, bool datagram, string expected)
     {
         var port = FreePort();
-        await using var process = await ActivateAsync(transport, [(name, port)], datagram ? ["--datagram"] : []);
+        await using var process = await ActivateAsync(build, transport, [(name, port)], datagram ? ["--datagram"] : []);
         using (var client = datagram ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) : new Socket(SocketType.Stream, ProtocolType.Tcp))
         {
             // The first datagram or connection wakes the service.
@@ -158,21 +159,23 @@ public class SystemdSocketActivationTests
         Assert.Equal($"EchoHost cannot start: {expected}", LastLine(process.StandardError));
     }
 
-    [Fact]
-    public async Task Malformed_listen_fds_for_this_process_stops_start_up_with_2()
+    [Theory]
+    [ForEachBuild]
+    public async Task Malformed_listen_fds_for_this_process_stops_start_up_with_2(string build)
     {
         // A shell sets the variables for its own pid, then becomes the service.
         const string Script = "export LISTEN_PID=$$ LISTEN_FDS=two; exec \"$@\"";
-        await using var process = EchoHostProcess.Start(EchoHostProcess.LoopbackArguments("Sockets"), launcher: ["sh", "-c", Script, "sh"]);
+        await using var process = EchoHostProcess.Start(build, EchoHostProcess.LoopbackArguments("Sockets"), launcher: ["sh", "-c", Script, "sh"]);
         Assert.Equal(2, await process.WaitForExitAsync());
         Assert.Equal("EchoHost cannot start: LISTEN_FDS is 'two', not a number of descriptors (systemd socket activation)", process.StandardError.Trim());
     }
 
-    [Fact]
-    public async Task Listen_fds_meant_for_another_process_are_ignored()
+    [Theory]
+    [ForEachBuild]
+    public async Task Listen_fds_meant_for_another_process_are_ignored(string build)
     {
         // What a service's child would inherit: variables for its parent (pid 1 here, which the service never is).
-        await using var process = EchoHostProcess.Start(
+        await using var process = EchoHostProcess.Start(build,
             EchoHostProcess.LoopbackArguments("Native"),
             new Dictionary<string, string> { ["LISTEN_PID"] = "1", ["LISTEN_FDS"] = "1", ["LISTEN_FDNAMES"] = "gopher" });
         var echo = await process.EndPointAsync("echo");

@@ -10,7 +10,6 @@ namespace EchoHost.EndToEnd.Tests;
 /// </summary>
 public partial class SystemdUnitTests
 {
-    private const string ShippedDotnet = "/usr/bin/dotnet";
     private const string ShippedFolder = "/opt/echohost";
 
     private static readonly string[] SocketUnits = Directory.GetFiles(Repository.PathOf("deploy/systemd"), "echohost-*.socket").Order(StringComparer.Ordinal).ToArray();
@@ -22,17 +21,17 @@ public partial class SystemdUnitTests
     [Fact]
     public async Task Systemd_analyze_verify_accepts_the_service_and_its_sockets()
     {
-        // verify checks that ExecStart's program exists: the copies run this machine's dotnet and the service's build,
-        // and differ from the shipped units in those two paths only.
+        // verify checks that ExecStart's program exists: the copies run the service's native build, and differ from
+        // the shipped units in that folder only.
         var folder = Directory.CreateTempSubdirectory("echohost-units-");
         try
         {
-            var build = Path.GetDirectoryName(EchoHostProcess.DllPath)!;
+            var build = Path.GetDirectoryName(NativeBuild.ExecutablePath)!;
             foreach (var unit in SocketUnits.Append(Repository.PathOf("deploy/systemd/echohost.service")))
             {
                 var text = await File.ReadAllTextAsync(unit);
-                var copy = text.Replace(ShippedDotnet, EchoHostProcess.DotnetPath(), StringComparison.Ordinal).Replace(ShippedFolder, build, StringComparison.Ordinal);
-                Assert.Equal(text, copy.Replace(EchoHostProcess.DotnetPath(), ShippedDotnet, StringComparison.Ordinal).Replace(build, ShippedFolder, StringComparison.Ordinal));
+                var copy = text.Replace(ShippedFolder, build, StringComparison.Ordinal);
+                Assert.Equal(text, copy.Replace(build, ShippedFolder, StringComparison.Ordinal));
                 await File.WriteAllTextAsync(Path.Combine(folder.FullName, Path.GetFileName(unit)), copy);
             }
 
@@ -53,7 +52,7 @@ public partial class SystemdUnitTests
         Assert.Equal(["notify"], Values(service, "Type"));
         Assert.Equal(["main"], Values(service, "NotifyAccess"));
         Assert.Equal(["30s"], Values(service, "WatchdogSec"));
-        Assert.Equal([$"{ShippedDotnet} {ShippedFolder}/EchoHost.dll"], Values(service, "ExecStart"));
+        Assert.Equal([$"{ShippedFolder}/EchoHost"], Values(service, "ExecStart"));
         foreach (var (key, value) in new[] { ("DynamicUser", "yes"), ("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("LimitNOFILE", "1048576") })
         {
             Assert.Equal([value], Values(service, key));

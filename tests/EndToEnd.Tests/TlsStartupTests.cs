@@ -7,13 +7,13 @@ public class TlsStartupTests
 {
     private static readonly TestCertificates Certificates = TestCertificates.Shared;
 
-    public static TheoryData<string> Transports => Support.Transports.Both;
+    public static TheoryData<string, string> Transports => Support.Transports.All;
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Listening_lines_show_tls_and_https(string transport)
+    public async Task Listening_lines_show_tls_and_https(string build, string transport)
     {
-        await using var process = EchoHostProcess.StartOnLoopback(
+        await using var process = EchoHostProcess.StartOnLoopback(build,
             transport,
             "--EchoHost:Endpoints:framed:Url=tls://127.0.0.1:0",
             $"--EchoHost:Endpoints:framed:Tls:CertificatePath={Certificates.ServerPem}",
@@ -30,8 +30,9 @@ public class TlsStartupTests
         Assert.Matches(@"^https://127\.0\.0\.1:\d+$", addresses["http"]);
     }
 
-    [Fact]
-    public async Task Certificates_it_cannot_use_stop_start_up_with_one_line_and_exit_code_2()
+    [Theory]
+    [ForEachBuild]
+    public async Task Certificates_it_cannot_use_stop_start_up_with_one_line_and_exit_code_2(string build)
     {
         var missing = Path.Combine(Certificates.Directory, "no-such.pem");
         var url = "--EchoHost:Endpoints:framed:Url=tls://127.0.0.1:0";
@@ -57,7 +58,7 @@ public class TlsStartupTests
 
         foreach (var (args, expected) in cases)
         {
-            await using var process = EchoHostProcess.StartOnLoopback("Sockets", args);
+            await using var process = EchoHostProcess.StartOnLoopback(build, "Sockets", args);
             var exitCode = await process.WaitForExitAsync();
 
             Assert.Equal(2, exitCode);

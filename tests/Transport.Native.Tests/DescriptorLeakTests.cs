@@ -170,3 +170,8 @@ public sealed class NativeKqueueMacOSDescriptorLeakTests(ITestOutputHelper outpu
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeKqueueFreeBsdDescriptorLeakTests(ITestOutputHelper output)
     : DescriptorLeakTests(TransportSelector.NativeKqueueFreeBsd, output);
+
+/// <summary>Descriptor counting on the io_uring engine.</summary>
+[Collection(DescriptorCountingDefinition.Name)]
+public sealed class NativeIoUringDescriptorLeakTests(ITestOutputHelper output)
+    : DescriptorLeakTests(TransportSelector.NativeIoUring, output);

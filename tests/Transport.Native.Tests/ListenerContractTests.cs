@@ -16,7 +16,7 @@ public sealed class ListenerContractTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> Transports => new() { "Sockets", "Native", "NativeKqueueMacOS", "NativeKqueueFreeBsd" };
+    public static TheoryData<string> Transports => new() { "Sockets", "Native", "NativeIoUring", "NativeKqueueMacOS", "NativeKqueueFreeBsd" };
 
     [Theory]
     [MemberData(nameof(Transports))]
@@ -73,11 +73,15 @@ public sealed class ListenerContractTests
         }
 
         var options = new NativeTransportOptions();
-        if (transport != "Native")
+        if (transport == "NativeIoUring")
+        {
+            options.Engine = NativeTransportEngine.IoUring;
+        }
+        else if (transport != "Native")
         {
             // The kqueue engine over the kqueue emulation (KqueueShim).
             KqueueShim.Install();
-            options.Engine = Enum.Parse<NativeEngine>(transport["Native".Length..]);
+            options.EngineOverride = Enum.Parse<NativeEngine>(transport["Native".Length..]);
         }
 
         return new NativeTransportFactory(Options.Create(options), NullLoggerFactory.Instance);

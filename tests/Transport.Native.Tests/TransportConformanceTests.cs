@@ -81,6 +81,30 @@ public abstract class TransportConformanceTests(TransportSelector transport, ITe
     }
 
     [Fact]
+    public async Task Several_large_payloads_echo_exactly_at_once_while_their_clients_read_concurrently()
+    {
+        // Enough connections moving enough bytes at once that the loops' receive buffers run short and sends go out
+        // in parts: every one must still get all of its bytes back, then an orderly end, never a reset.
+        const int Count = 8;
+        const int Length = (4 * MiB) + 777;
+        var server = await StartAsync(l => l.Echo());
+
+        await Task.WhenAll(Enumerable.Range(0, Count).Select(i => Task.Run(async () =>
+        {
+            var data = TestData.Create(Length, seed: 300 + i);
+            using var client = await ConnectAsync(server.EndPoint);
+            var receive = client.ReceiveExactlyAsync(Length, Deadline);
+            await client.SendAllAsync(data, Deadline);
+            client.Shutdown(SocketShutdown.Send);
+            var echoed = await receive;
+            TestData.AssertSame(data, echoed);
+            Assert.True(await client.ReadEndAsync(Deadline), $"The server reset connection {i} instead of ending it after the echo.");
+        })));
+
+        Assert.Equal((long)Count * Length, server.Log.Records.Sum(r => r.BytesEchoed));
+    }
+
+    [Fact]
     public async Task Thousand_concurrent_connections_each_echo_their_own_payload()
     {
         const int Count = 1000;
@@ -605,3 +629,11 @@ public sealed class NativeKqueueMacOSTransportConformanceTests(ITestOutputHelper
 /// <summary>The suite on the kqueue engine with FreeBSD's struct kevent, over the epoll-backed kqueue emulation.</summary>
 public sealed class NativeKqueueFreeBsdTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeKqueueFreeBsd, output);
+
+/// <summary>The suite on the io_uring engine.</summary>
+public sealed class NativeIoUringTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeIoUring, output);
+
+/// <summary>The suite on the io_uring engine with one loop and application code run inline on it.</summary>
+public sealed class NativeIoUringSingleLoopInlineTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeIoUringSingleLoopInline, output);

@@ -36,14 +36,25 @@ public abstract class TransportSelector
     public static TransportSelector NativeKqueueMacOS { get; } = Native("Native kqueue (macOS struct, emulated)", o =>
     {
         KqueueShim.Install();
-        o.Engine = NativeEngine.KqueueMacOS;
+        o.EngineOverride = NativeEngine.KqueueMacOS;
     });
 
     /// <summary>As <see cref="NativeKqueueMacOS"/> with FreeBSD's 64-byte <c>struct kevent</c>.</summary>
     public static TransportSelector NativeKqueueFreeBsd { get; } = Native("Native kqueue (FreeBSD struct, emulated)", o =>
     {
         KqueueShim.Install();
-        o.Engine = NativeEngine.KqueueFreeBsd;
+        o.EngineOverride = NativeEngine.KqueueFreeBsd;
+    });
+
+    /// <summary>The native transport's io_uring engine, asked for by name as configuration does.</summary>
+    public static TransportSelector NativeIoUring { get; } = Native("Native io_uring", o => o.Engine = NativeTransportEngine.IoUring);
+
+    /// <summary>The io_uring engine with one loop for every connection and application code run inline on it.</summary>
+    public static TransportSelector NativeIoUringSingleLoopInline { get; } = Native("Native io_uring (ThreadCount = 1, inline)", o =>
+    {
+        o.Engine = NativeTransportEngine.IoUring;
+        o.ThreadCount = 1;
+        o.UnsafePreferInlineScheduling = true;
     });
 
     /// <summary>A short name for messages.</summary>

@@ -45,8 +45,12 @@ internal sealed class EchoHostSettings
     public static EchoHostSettings Load(IConfiguration configuration) =>
         Load(configuration, NativeTransport.IsSupported, NativeTransport.EngineName);
 
-    /// <summary>Reads and validates configuration; throws <see cref="EchoHostConfigurationException"/> on the first problem.</summary>
-    public static EchoHostSettings Load(IConfiguration configuration, bool nativeSupported, string? nativeEngine)
+    /// <summary>
+    /// Reads and validates configuration; throws <see cref="EchoHostConfigurationException"/> on the first problem.
+    /// <paramref name="nativeEngine"/> is the engine <c>Auto</c> runs; one named by <c>EchoHost:Native:Engine</c> is
+    /// resolved by <paramref name="resolveEngine"/> (the native transport's own answer unless a test gives another).
+    /// </summary>
+    public static EchoHostSettings Load(IConfiguration configuration, bool nativeSupported, string? nativeEngine, NativeEngineResolver? resolveEngine = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
@@ -70,7 +74,17 @@ internal sealed class EchoHostSettings
         var transport = TransportChoice.Select(options.Transport, nativeSupported, nativeEngine);
         if (transport.Kind == TransportKind.Native)
         {
-            ValidateNativeOptions(configuration.GetSection(NativeSectionName));
+            var native = ValidateNativeOptions(configuration.GetSection(NativeSectionName));
+            if (native.Engine != NativeTransportEngine.Auto)
+            {
+                resolveEngine ??= NativeTransport.TryGetEngineName;
+                if (!resolveEngine(native.Engine, out var engineName, out var error))
+                {
+                    throw new EchoHostConfigurationException($"{NativeSectionName}:Engine is {native.Engine}: {error}");
+                }
+
+                transport = transport with { Engine = engineName };
+            }
         }
 
         var endpoints = new List<EndpointDefinition>();
@@ -220,8 +234,17 @@ internal sealed class EchoHostSettings
         }
     }
 
-    private static void ValidateNativeOptions(IConfigurationSection section)
+    private static NativeTransportOptions ValidateNativeOptions(IConfigurationSection section)
     {
+        // Checked before binding: the binder would take a number for any enum, and its message names the type, not the choices.
+        var engine = section[nameof(NativeTransportOptions.Engine)];
+        if (engine is not null && !(Enum.TryParse<NativeTransportEngine>(engine, ignoreCase: true, out var parsed)
+            && Enum.IsDefined(parsed) && !char.IsAsciiDigit(engine.TrimStart().FirstOrDefault('0'))))
+        {
+            throw new EchoHostConfigurationException(
+                $"{NativeSectionName}:Engine is '{engine}'; expected {string.Join(", ", Enum.GetNames<NativeTransportEngine>())}");
+        }
+
         NativeTransportOptions native;
         try
         {
@@ -256,5 +279,10 @@ internal sealed class EchoHostSettings
         {
             throw new EchoHostConfigurationException($"{NativeSectionName}:MaxTotalReadBufferSize is negative; use 0 for unlimited");
         }
+
+        return native;
     }
 }
+
+/// <summary>The name of the native engine that runs for <paramref name="engine"/>, or why this system cannot run it.</summary>
+internal delegate bool NativeEngineResolver(NativeTransportEngine engine, out string name, out string? error);

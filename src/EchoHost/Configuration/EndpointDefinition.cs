@@ -51,6 +51,12 @@ internal sealed class EndpointProtocol
         isFramed: false,
         offersAlpn: true);
 
+    /// <summary>
+    /// A WebSocket upgraded from a request of an http endpoint (the echo at <c>EchoHost:WebSockets:Path</c>): its
+    /// connections are counted under their own protocol. Not in <see cref="All"/>: no endpoint is configured with it.
+    /// </summary>
+    public static readonly EndpointProtocol WebSocket = new("websocket", [], ProtocolLimits.IdleTimeout, countsBytes: true, isFramed: false, offersAlpn: false);
+
     /// <summary>Every protocol an endpoint can speak, in the order messages list them.</summary>
     public static readonly IReadOnlyList<EndpointProtocol> All = [Echo, Framed, Http];
 

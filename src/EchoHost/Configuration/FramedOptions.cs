@@ -29,18 +29,7 @@ internal sealed class FramedOptions
     /// <summary>Binds and validates <c>EchoHost:Framed</c>; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static FramedOptions Load(IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        FramedOptions options;
-        try
-        {
-            options = configuration.GetSection(SectionName).Get<FramedOptions>() ?? new FramedOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder's message names the key and the value; it only lacks saying that it stops start-up.
-            throw new EchoHostConfigurationException($"Invalid configuration: {ex.Message}", ex);
-        }
-
+        var options = SectionBinding.Bind(configuration, SectionName, static section => section.Get<FramedOptions>());
         options.Validate();
         return options;
     }

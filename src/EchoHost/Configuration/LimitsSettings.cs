@@ -169,12 +169,6 @@ internal sealed class LimitsSettings
             FramedOnly(path, endpoint, nameof(LimitsSection.MinFrameBytesPerSecond), section.MinFrameBytesPerSecond);
             FramedOnly(path, endpoint, nameof(LimitsSection.FrameGracePeriod), section.FrameGracePeriod);
         }
-
-        if (!endpoint.Protocol.Applies(ProtocolLimits.IdleTimeout) && section.IdleTimeout is not null)
-        {
-            throw new EchoHostConfigurationException(
-                $"{path}:IdleTimeout does not apply to http endpoints: Kestrel's keep-alive timeout closes idle HTTP connections");
-        }
     }
 
     private static void NotNegative(string path, string key, int? value)

@@ -2,14 +2,14 @@ namespace EchoHost.Connections;
 
 /// <summary>
 /// One live connection as its endpoint's <see cref="LiveConnections"/> holds it: its counts, which the metrics read,
-/// and its watch, which the limits' sweep reads. The entry carries its own links, so that tracking allocates nothing
-/// more than the entry.
+/// and its watch, which the limits' sweep reads (none for a WebSocket, which keeps its own idle clock). The entry
+/// carries its own links, so that tracking allocates nothing more than the entry.
 /// </summary>
-internal sealed class LiveConnection(ConnectionCounters counters, ConnectionWatch watch, IRequestGate? requests)
+internal sealed class LiveConnection(ConnectionCounters counters, ConnectionWatch? watch, IRequestGate? requests)
 {
     public ConnectionCounters Counters => counters;
 
-    public ConnectionWatch Watch => watch;
+    public ConnectionWatch? Watch => watch;
 
     /// <summary>Takes a token from the connection's request bucket; true when the request may be served (or none applies).</summary>
     public bool TryTakeRequest() => requests is null || requests.TryTake();

@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+
 namespace EchoHost.Connections;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace EchoHost.Connections;
 /// It keeps how many were accepted and closed, and the sums of those that closed. Opening and closing take a lock
 /// (once per connection); reading sums the closed ones and the live ones under it.
 /// </summary>
-internal sealed class LiveConnections(string endpointName, int messageTypeSlots)
+internal sealed class LiveConnections(EndpointDefinition endpoint, EndpointProtocol protocol, int messageTypeSlots)
 {
     private readonly Lock _gate = new();
     private readonly FramedCounters _closedTotals = new(messageTypeSlots);
@@ -15,7 +17,12 @@ internal sealed class LiveConnections(string endpointName, int messageTypeSlots)
     private long _closed;
     private long _tlsHandshakeFailures;
 
-    public string EndpointName => endpointName;
+    public EndpointDefinition Endpoint => endpoint;
+
+    public string EndpointName => endpoint.Name;
+
+    /// <summary>What these connections speak: the endpoint's protocol, or one carried over it (an http endpoint's WebSockets).</summary>
+    public EndpointProtocol Protocol => protocol;
 
     /// <summary>Connections that closed before their TLS handshake completed; they are not counted as accepted.</summary>
     public long TlsHandshakeFailures => Interlocked.Read(ref _tlsHandshakeFailures);
@@ -69,7 +76,10 @@ internal sealed class LiveConnections(string endpointName, int messageTypeSlots)
         {
             for (var live = _live; live is not null; live = live.Next)
             {
-                watches.Add(live.Watch);
+                if (live.Watch is { } watch)
+                {
+                    watches.Add(watch);
+                }
             }
         }
     }

@@ -74,7 +74,12 @@ internal sealed partial class StartupReporter(EchoHostSettings settings, Listeni
     }
 
     private void ReportShutdownTimedOut() =>
-        LogShutdownTimedOut(logger, settings.ShutdownTimeout, metrics.Endpoints.Sum(endpoint => endpoint.Read().Connections.Active));
+        LogShutdownTimedOut(
+            logger,
+            settings.ShutdownTimeout,
+
+            // A WebSocket is also counted as the http endpoint's connection it was upgraded from.
+            metrics.Endpoints.Where(endpoint => !endpoint.IsCarried).Sum(endpoint => endpoint.Read().Connections.Active));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Using the {Transport} transport (EchoHost:Transport is {Configured})")]
     private static partial void LogTransport(ILogger logger, string transport, string configured);

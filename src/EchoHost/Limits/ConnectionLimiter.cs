@@ -1,6 +1,6 @@
-using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Connections;
+using EchoHost.Logging;
 using EchoHost.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -32,7 +32,7 @@ internal sealed class ConnectionLimiter
     private readonly RateLimit _requestRate;
     private readonly long[] _rejected = new long[LimitNames.RejectReasons.Length];
     private readonly long[] _timedOut = new long[LimitNames.Timeouts.Length];
-    private readonly long[] _logged = new long[LimitNames.RejectReasons.Length];
+    private readonly CountsSinceLastLine _logged = new(LimitNames.RejectReasons);
     private readonly TimeProvider _time;
     private long _lastLogged;
     private int _connections;
@@ -193,23 +193,9 @@ internal sealed class ConnectionLimiter
             return;
         }
 
-        long total = 0;
-        StringBuilder? reasons = null;
-        for (var i = 0; i < _rejected.Length; i++)
+        if (_logged.Describe(_rejected, out var total) is { } reasons)
         {
-            var counted = Volatile.Read(ref _rejected[i]);
-            var count = counted - _logged[i];
-            _logged[i] = counted;
-            if (count > 0)
-            {
-                total += count;
-                reasons = (reasons is null ? new StringBuilder() : reasons.Append(", ")).Append(LimitNames.RejectReasons[i]).Append(' ').Append(count);
-            }
-        }
-
-        if (reasons is not null)
-        {
-            LimitsLog.Rejected(logger, Endpoint.Name, total, reasons.ToString());
+            LimitsLog.Rejected(logger, Endpoint.Name, total, reasons);
             _lastLogged = now;
         }
     }

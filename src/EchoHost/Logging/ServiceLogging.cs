@@ -78,10 +78,7 @@ internal static class ServiceLogging
         try
         {
             // The sinks the service ships with, its own ServiceConsole among them, are found without a "Using" entry.
-            var options = new ConfigurationReaderOptions(
-                typeof(ServiceConsoleExtensions).Assembly,
-                typeof(ConsoleLoggerConfigurationExtensions).Assembly,
-                typeof(FileLoggerConfigurationExtensions).Assembly)
+            var options = new ConfigurationReaderOptions(SerilogConfigurationAssemblies.All())
             {
                 SectionName = SectionName,
             };

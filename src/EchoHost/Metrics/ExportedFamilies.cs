@@ -37,6 +37,8 @@ internal static class ExportedFamilies
         new("echohost.messages.handled", "echohost_messages_handled_total", FamilyKind.Counter, "endpoint", "type"),
         new("echohost.errors", "echohost_errors_total", FamilyKind.Counter, "code", "endpoint"),
         new("echohost.handler.duration", "echohost_handler_duration_seconds", FamilyKind.Histogram, "type"),
+        new("echohost.websocket.messages", "echohost_websocket_messages_total", FamilyKind.Counter, "direction", "endpoint", "type"),
+        new("echohost.websocket.errors", "echohost_websocket_errors_total", FamilyKind.Counter, "endpoint", "reason"),
 
         // Meter EchoHost.Transport.Native.
         new("echohost.transport.backpressure.pauses", "echohost_transport_backpressure_pauses_total", FamilyKind.Counter, "direction"),

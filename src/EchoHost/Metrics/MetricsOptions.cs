@@ -33,17 +33,7 @@ internal sealed class MetricsOptions
     /// <summary>Binds and validates <c>EchoHost:Metrics</c>; throws <see cref="EchoHostConfigurationException"/> naming the key.</summary>
     public static MetricsOptions Load(IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        MetricsOptions options;
-        try
-        {
-            options = configuration.GetSection(SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new EchoHostConfigurationException($"Invalid configuration: {ex.Message}", ex);
-        }
-
+        var options = SectionBinding.Bind(configuration, SectionName, static section => section.Get<MetricsOptions>());
         options.Validate();
         return options;
     }

@@ -27,15 +27,15 @@ internal sealed class ServiceMetrics
         ArgumentNullException.ThrowIfNull(messageTypes);
         _messageTypeNames = messageTypes.Names;
         var transport = settings.Transport.Kind.ToString().ToLowerInvariant();
-        _endpoints = settings.Endpoints.Select(e => new EndpointCounters(e, transport, live.For(e), _messageTypeNames.Length)).ToArray();
+        _endpoints = live.All.Select(l => new EndpointCounters(transport, l, _messageTypeNames.Length)).ToArray();
 
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("echohost.connections.accepted", () => ReadConnections(c => c.Accepted), "{connection}", "Connections accepted.");
         meter.CreateObservableUpDownCounter("echohost.connections.active", () => ReadConnections(c => c.Active), "{connection}", "Connections open now.");
         meter.CreateObservableCounter("echohost.connections.closed", () => ReadConnections(c => c.Closed), "{connection}", "Connections closed.");
         meter.CreateObservableCounter("echohost.tls.handshake.failures", ReadTlsHandshakeFailures, "{connection}", "Connections to TLS endpoints that closed before their handshake completed.");
-        meter.CreateObservableCounter("echohost.bytes.received", () => ReadBytes(t => t.BytesReceived), "By", "Bytes received by the echo and framed endpoints.");
-        meter.CreateObservableCounter("echohost.bytes.sent", () => ReadBytes(t => t.BytesSent), "By", "Bytes sent by the echo and framed endpoints.");
+        meter.CreateObservableCounter("echohost.bytes.received", () => ReadBytes(t => t.BytesReceived), "By", "Bytes received by the echo and framed endpoints, and in WebSocket messages.");
+        meter.CreateObservableCounter("echohost.bytes.sent", () => ReadBytes(t => t.BytesSent), "By", "Bytes sent by the echo and framed endpoints, and in WebSocket messages.");
         meter.CreateObservableCounter("echohost.frames.received", () => ReadFramed(t => t.FramesReceived, "kind", FramedCounterNames.ReceivedKinds), "{frame}", "Frames read by the framed endpoints, by kind.");
         meter.CreateObservableCounter("echohost.frames.sent", () => ReadFramed(t => t.FramesSent, "kind", FramedCounterNames.SentKinds), "{frame}", "Frames written by the framed endpoints, by kind.");
         meter.CreateObservableCounter("echohost.messages.handled", () => ReadFramed(t => t.MessagesHandled, "type", _messageTypeNames), "{message}", "Requests answered with a Response or an Error, by message type.");

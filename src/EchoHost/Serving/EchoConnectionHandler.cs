@@ -72,13 +72,13 @@ internal sealed partial class EchoConnectionHandler : ConnectionHandler
         }
     }
 
-    private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, ConnectionWatch watch, AccessLog? accessLog, EndPoint? remote)
+    private static async Task EchoAsync(PipeReader input, PipeWriter output, ConnectionCounters counters, ConnectionWatch? watch, AccessLog? accessLog, EndPoint? remote)
     {
         while (true)
         {
-            watch.WaitingForPeer();
+            watch?.WaitingForPeer();
             var result = await input.ReadAsync();
-            watch.Received();
+            watch?.Received();
             var buffer = result.Buffer;
             if (!buffer.IsEmpty)
             {

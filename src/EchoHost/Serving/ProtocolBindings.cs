@@ -3,6 +3,7 @@ using EchoHost.Connections;
 using EchoHost.Limits;
 using EchoHost.ProxyProtocol;
 using EchoHost.Serving.Framed;
+using EchoHost.Serving.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,5 +61,6 @@ internal static class ProtocolBindings
             Func<ConnectionContext, ConnectionCounters, LiveConnection, Task> serve = (connection, _, _) => next(connection);
             return connection => tracker.TrackAsync(connection, new ConnectionCounters(), serve);
         });
+        WebSocketEchoEndpoints.Use(listenOptions, endpoint);
     }
 }

@@ -53,6 +53,7 @@ internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, Wo
     public static IReadOnlyList<Scenario> All(int burstClients, int heldConnections) =>
     [
         new("pingpong-64", "ping-pong, 50 connections × 64 B", ScenarioKind.Load, WorkloadKind.PingPong, 50, 64, [s_throughput, s_p50, s_p99, s_serverCpu, s_cpuPerMessage]),
+        new("pingpong-128-500", "ping-pong, 500 connections × 128 B", ScenarioKind.Load, WorkloadKind.PingPong, 500, 128, [s_throughput, s_p50, s_p99, s_serverCpu, s_cpuPerMessage]),
         new("pingpong-4k", "ping-pong, 200 connections × 4 KiB", ScenarioKind.Load, WorkloadKind.PingPong, 200, 4096, [s_throughput, s_p50, s_p99, s_serverCpu, s_cpuPerMessage]),
         new("rtt", "round trip, 1 connection × 64 B", ScenarioKind.Load, WorkloadKind.Rtt, 1, 64, [s_p50, s_p99, s_p999, s_throughput, s_cpuPerMessage]),
         new("burst", $"burst: {burstClients:N0} clients issue every connect at once, echo 100 B, close", ScenarioKind.Load, WorkloadKind.Burst, burstClients, 100,

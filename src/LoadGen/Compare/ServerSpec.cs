@@ -48,6 +48,7 @@ internal sealed record ServerSpec(string Name, string Command)
         return
         [
             new("native", echoHost + " --EchoHost:Transport=Native"),
+            new("native-iouring", echoHost + " --EchoHost:Transport=Native --EchoHost:Native:Engine=IoUring"),
             new("sockets", echoHost + " --EchoHost:Transport=Sockets"),
             new("c", $"exec {Quote(Path.Combine(root, "bench/out/echo_server"))} {{port}}"),
             new("go", $"exec {Quote(Path.Combine(root, "bench/out/echo-go"))} {{port}}"),

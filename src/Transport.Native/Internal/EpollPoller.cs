@@ -110,7 +110,8 @@ internal sealed unsafe class EpollPoller : IPoller
         NativeMemory.Free(_events);
     }
 
-    private static Readiness ToReadiness(uint flags)
+    /// <summary>What epoll's event bits (also a poll's, as io_uring reports them) say of a descriptor.</summary>
+    internal static Readiness ToReadiness(uint flags)
     {
         Readiness readiness = Readiness.None;
         if ((flags & Epoll.EPOLLIN) != 0)

@@ -10,6 +10,13 @@ internal interface IEventHandler
     void OnReady(Readiness readiness);
 }
 
+/// <summary>A handler of a ring engine, told when one of its operations completes. Runs on the loop's thread.</summary>
+internal interface ICompletionHandler : IEventHandler
+{
+    /// <summary>Operation <paramref name="operation"/> (the handler's own code, not 0) completed with <paramref name="result"/> (a count or -errno).</summary>
+    void OnCompleted(byte operation, int result, uint flags);
+}
+
 /// <summary>
 /// One thread that waits on a poller and runs, in turn, the handlers of the descriptors that became ready and the work
 /// that other threads posted to it. As a <see cref="PipeScheduler"/> it runs pipe continuations on that thread, so all
@@ -29,7 +36,10 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private readonly Queue<(Action<object?> Action, object? State)> _ownWork = new();
 
     // Slots of registered handlers; a token is (generation << 32 | slot) so that an event that was already read for a
-    // closed descriptor cannot reach whatever takes its slot (or its descriptor number) next. Loop thread only.
+    // closed descriptor cannot reach whatever takes its slot (or its descriptor number) next. Generations wrap at 24
+    // bits: a ring engine keeps its operation in the token's top byte. Loop thread only.
+    public const uint GenerationMask = 0xFF_FFFF;
+
     private IEventHandler?[] _handlers = new IEventHandler?[64];
     private uint[] _generations = new uint[64];
     private readonly Stack<int> _freeSlots = new();
@@ -42,13 +52,14 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     private int _wakePending;
     private volatile bool _stopping;
 
-    public EventLoop(int index, NativeTransportOptions options, BlockMemoryPool pool, TransportMetrics metrics, ReadBudget? budget, ILogger logger)
+    public EventLoop(int index, NativeTransportOptions options, IPoller poller, BlockMemoryPool pool, TransportMetrics metrics, ReadBudget? budget, ILogger logger)
     {
         Index = index;
         Metrics = metrics;
         Budget = budget;
+        MemoryPool = pool;
         _logger = logger;
-        _poller = PollerFactory.Create(options.Engine);
+        _poller = poller;
 
         PipeScheduler applicationScheduler = options.UnsafePreferInlineScheduling ? Inline : ThreadPool;
         long maxRead = options.MaxReadBufferSize ?? 0;
@@ -64,6 +75,12 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
     }
 
     public int Index { get; }
+
+    /// <summary>The engine under the loop; a ring engine's connections submit their operations to it.</summary>
+    public IPoller Poller => _poller;
+
+    /// <summary>The memory of the pipes of the loop's connections, shared by the loops of an engine.</summary>
+    public BlockMemoryPool MemoryPool { get; }
 
     /// <summary>The transport's counters, which the loop's connections add to.</summary>
     public TransportMetrics Metrics { get; }
@@ -106,8 +123,24 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
             loop._delayed.Add((due, action, state));
         }, (this, Environment.TickCount64 + milliseconds, action, state));
 
-    /// <summary>Registers a descriptor; loop thread only. Returns 0 or errno.</summary>
+    /// <summary>Registers a descriptor with the poller; loop thread only. Returns 0 or errno.</summary>
     public int Register(int fd, IEventHandler handler, Interest interest, out ulong token)
+    {
+        token = Register(handler);
+        int errno = _poller.Add(fd, token, interest);
+        if (errno != 0)
+        {
+            Release(token);
+        }
+
+        return errno;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="handler"/> a token without telling the poller: a ring engine's connection names its
+    /// operations with it, and their completions reach the handler until <see cref="Release"/>. Loop thread only.
+    /// </summary>
+    public ulong Register(IEventHandler handler)
     {
         if (!_freeSlots.TryPop(out int slot))
         {
@@ -119,25 +152,23 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
             }
         }
 
-        token = ((ulong)_generations[slot] << 32) | (uint)slot;
-        int errno = _poller.Add(fd, token, interest);
-        if (errno != 0)
-        {
-            _freeSlots.Push(slot);
-            return errno;
-        }
-
         _handlers[slot] = handler;
-        return 0;
+        return ((ulong)_generations[slot] << 32) | (uint)slot;
     }
 
     /// <summary>Stops events for <paramref name="token"/>; loop thread only, before the descriptor is closed.</summary>
     public void Unregister(int fd, ulong token)
     {
-        int slot = (int)(uint)token;
         _poller.Remove(fd);
+        Release(token);
+    }
+
+    /// <summary>Frees the slot of <paramref name="token"/>: whatever still arrives for it is dropped. Loop thread only.</summary>
+    public void Release(ulong token)
+    {
+        int slot = (int)(uint)token;
         _handlers[slot] = null;
-        _generations[slot]++;
+        _generations[slot] = (_generations[slot] + 1) & GenerationMask;
         _freeSlots.Push(slot);
     }
 
@@ -190,7 +221,14 @@ internal sealed class EventLoop : PipeScheduler, IDisposable
 
         try
         {
-            handler.OnReady(pollEvent.Readiness);
+            if (pollEvent.Operation == 0)
+            {
+                handler.OnReady(pollEvent.Readiness);
+            }
+            else
+            {
+                ((ICompletionHandler)handler).OnCompleted(pollEvent.Operation, pollEvent.Result, pollEvent.Flags);
+            }
         }
         catch (Exception ex)
         {

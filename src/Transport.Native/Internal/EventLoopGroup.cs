@@ -1,25 +1,55 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Native.Internal;
 
-/// <summary>The transport's event loops and the memory they share; connections are spread over the loops in turn.</summary>
-internal sealed class EventLoopGroup : IDisposable
+/// <summary>
+/// Makes a connection of an accepted socket on <paramref name="loop"/> and starts it there; the engine's own
+/// connection type (readiness or ring).
+/// </summary>
+internal delegate TransportConnection LoopConnectionStarter(int fd, EventLoop loop, EndPoint listenEndPoint, ReadOnlySpan<byte> peerAddress, ILogger logger);
+
+/// <summary>
+/// The engines that run event loops (epoll, kqueue, io_uring): the loops and the memory they share; connections are
+/// spread over the loops in turn. The engines differ in their poller and their connections.
+/// </summary>
+internal sealed class EventLoopGroup : INativeEngine
 {
     private readonly EventLoop[] _loops;
+    private readonly NativeTransportOptions _options;
+    private readonly ILogger _logger;
     private uint _next;
 
-    public EventLoopGroup(NativeTransportOptions options, TransportMetrics metrics, ReadBudget? budget, ILogger logger)
+    public EventLoopGroup(EngineContext context, Func<IPoller> createPoller, LoopConnectionStarter startConnection)
     {
-        int count = options.ThreadCount > 0 ? options.ThreadCount : Environment.ProcessorCount;
+        _options = context.Options;
+        _logger = context.Logger;
+        EngineName = context.EngineName;
+        StartConnection = startConnection;
+        int count = _options.ThreadCount > 0 ? _options.ThreadCount : Environment.ProcessorCount;
         MemoryPool = new BlockMemoryPool();
         _loops = new EventLoop[count];
-        for (int i = 0; i < count; i++)
+        try
         {
-            _loops[i] = new EventLoop(i, options, MemoryPool, metrics, budget, logger);
+            for (int i = 0; i < count; i++)
+            {
+                _loops[i] = new EventLoop(i, _options, createPoller(), MemoryPool, context.Metrics, context.Budget, _logger);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 
     public BlockMemoryPool MemoryPool { get; }
+
+    /// <summary>The engine's name, as its listeners report it.</summary>
+    public string EngineName { get; }
+
+    public LoopConnectionStarter StartConnection { get; }
 
     public int Count => _loops.Length;
 
@@ -27,11 +57,13 @@ internal sealed class EventLoopGroup : IDisposable
 
     public EventLoop Next() => _loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)];
 
+    public IConnectionListener Bind(EndPoint endPoint) => NativeConnectionListener.Bind(endPoint, this, _options, _logger);
+
     public void Dispose()
     {
-        foreach (EventLoop loop in _loops)
+        foreach (EventLoop? loop in _loops)
         {
-            loop.Dispose();
+            loop?.Dispose();
         }
     }
 }

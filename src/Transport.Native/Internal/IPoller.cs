@@ -21,8 +21,11 @@ internal enum Readiness
     ReadClosed = 8,
 }
 
-/// <summary>One event of a wait: the token given at registration and what happened.</summary>
-internal readonly record struct PollEvent(ulong Token, Readiness Readiness);
+/// <summary>
+/// One event of a wait: the token given at registration and what happened. A ring engine's completions carry the
+/// handler's operation (never 0), its result (a count or -errno) and the kernel's flags instead of a readiness.
+/// </summary>
+internal readonly record struct PollEvent(ulong Token, Readiness Readiness, byte Operation = 0, int Result = 0, uint Flags = 0);
 
 /// <summary>
 /// A readiness engine (epoll, kqueue) as the event loop sees it. Registrations are edge-triggered: an event is reported

@@ -6,19 +6,15 @@ namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnection
 {
-    private static readonly Action<object?> s_onFlushed = static state => ((NativeConnection)state!).OnFlushed();
-
     // Loop-thread state of the receiving side.
     private bool _readable;
     private bool _peerClosing;
-    private bool _receivePaused;
-    private bool _receiveDone;
 
     private void OnReadable(bool peerClosing)
     {
         _readable = true;
         _peerClosing |= peerClosing;
-        if (!_receivePaused && !_receiveDone)
+        if (!ReceivePaused && !ReceiveDone)
         {
             Receive();
         }
@@ -35,19 +31,19 @@ internal sealed partial class NativeConnection
     {
         while (_readable)
         {
-            ValueTask<FlushResult> budget = _input.WaitForBudget();
+            ValueTask<FlushResult> budget = InputPipe.WaitForBudget();
             if (!budget.IsCompleted)
             {
-                _loop.Metrics.ReceivePausedForBudget();
+                Loop.Metrics.ReceivePausedForBudget();
                 WaitForApplication();
                 return;
             }
 
-            Memory<byte> memory = _input.GetMemory();
+            Memory<byte> memory = InputPipe.GetMemory();
             nint received;
             fixed (byte* buffer = memory.Span)
             {
-                received = Libc.Recv(_fd, buffer, memory.Length, 0);
+                received = Libc.Recv(Fd, buffer, memory.Length, 0);
             }
 
             if (received > 0)
@@ -55,11 +51,11 @@ internal sealed partial class NativeConnection
                 // A read that did not fill the buffer emptied the socket, and the edge-triggered poller reports new
                 // data; but a FIN or an error that came with this edge is reported only once, so then read to the end.
                 _readable = received == memory.Length || _peerClosing;
-                _input.Advance((int)received);
-                ValueTask<FlushResult> flush = _input.FlushAsync();
+                InputPipe.Advance((int)received);
+                ValueTask<FlushResult> flush = InputPipe.FlushAsync();
                 if (!flush.IsCompleted)
                 {
-                    _loop.Metrics.ReceivePaused();
+                    Loop.Metrics.ReceivePaused();
                     WaitForApplication();
                     return;
                 }
@@ -75,7 +71,7 @@ internal sealed partial class NativeConnection
             {
                 // The peer's FIN: the input ends, the output stays open (half-close). But a reset that a send met
                 // first is reported to that send only, and reads then see an end: the input ends with that error.
-                CompleteReceive(_sendError);
+                CompleteReceive(SendError);
                 return;
             }
             else
@@ -84,7 +80,7 @@ internal sealed partial class NativeConnection
                 if (errno == Sys.EAGAIN)
                 {
                     // Nothing to read after all: the block goes back, as an idle connection holds none.
-                    _input.ReturnUnusedMemory();
+                    InputPipe.ReturnUnusedMemory();
                     _readable = false;
                 }
                 else if (errno != Sys.EINTR)
@@ -96,54 +92,11 @@ internal sealed partial class NativeConnection
         }
     }
 
-    /// <summary>Stops reading until the application has caught up: the input's pending flush completes, on the loop.</summary>
-    private void WaitForApplication()
+    protected override void ResumeReceive()
     {
-        _receivePaused = true;
-        _input.OnFlushCompleted(s_onFlushed, this);
-    }
-
-    private void OnFlushed()
-    {
-        FlushResult result;
-        try
-        {
-            result = _input.GetPendingFlushResult();
-        }
-        catch (Exception ex)
-        {
-            result = default;
-            CompleteReceive(ex);
-        }
-
-        _receivePaused = false;
-        if (_receiveDone)
-        {
-            return;
-        }
-
-        if (result.IsCompleted)
-        {
-            CompleteReceive(null);
-        }
-        else if (_readable)
+        if (_readable)
         {
             Receive();
         }
-    }
-
-    private void CompleteReceive(Exception? error)
-    {
-        if (_receiveDone)
-        {
-            return;
-        }
-
-        _receiveDone = true;
-        _input.CompleteWriter(error);
-
-        // As in Kestrel's Sockets transport: the end of the input is the connection closing for the application,
-        // though its output stays writable (half-close).
-        FireConnectionClosed();
     }
 }

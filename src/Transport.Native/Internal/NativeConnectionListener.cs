@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using EchoHost.Transport.Native.Internal.IoUring;
 using EchoHost.Transport.Native.Interop.Unix;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,10 @@ namespace EchoHost.Transport.Native.Internal;
 /// the kernel's queue is empty, so that a burst of clients never overflows it. Accepted sockets wait in a bounded
 /// queue of the listener's until Kestrel asks for them, and an ask that finds one waiting completes at once: no
 /// signal, no thread hop per connection. Each accepted socket goes to an event loop: the next one in turn, or with
-/// <c>ReusePort</c> the loop that owns the listening socket it arrived on.
+/// <c>ReusePort</c> the loop that owns the listening socket it arrived on. On the io_uring engine a loop accepts with
+/// a multishot accept on its ring instead (<c>NativeConnectionListener.Ring.cs</c>), under the same limits.
 /// </summary>
-internal sealed class NativeConnectionListener : IConnectionListener
+internal sealed partial class NativeConnectionListener : IConnectionListener
 {
     /// <summary>
     /// Accepted sockets that may wait for Kestrel; past it the loops stop accepting and clients wait in the kernel's
@@ -55,7 +57,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             listenSockets[i].Register();
         }
 
-        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, PollerFactory.NameOf(options.Engine) ?? "none");
+        NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", sockets.Count, loops.Count, loops.EngineName);
         return listener;
     }
 
@@ -72,9 +74,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
                     break;
                 }
 
-                NativeConnection connection = CreateConnection(accepted);
-                connection.Start();
-                return connection;
+                return StartConnection(accepted);
             }
 
             if (!await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -86,20 +86,18 @@ internal sealed class NativeConnectionListener : IConnectionListener
         return null;
     }
 
-    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        Task[] closed;
         lock (_unbindGate)
         {
             if (_unbound)
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
             _unbound = true;
-            foreach (ListenSocket socket in _sockets)
-            {
-                socket.Close();
-            }
+            closed = Array.ConvertAll(_sockets, socket => socket.Close());
         }
 
         // Sockets accepted that Kestrel will not ask for are closed; a loop that accepts one after this closes it itself.
@@ -114,7 +112,8 @@ internal sealed class NativeConnectionListener : IConnectionListener
             File.Delete(_unixSocketPath);
         }
 
-        return ValueTask.CompletedTask;
+        // Once unbound, clients are refused: the loops have closed the listening sockets.
+        await Task.WhenAll(closed).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => UnbindAsync();
@@ -166,11 +165,11 @@ internal sealed class NativeConnectionListener : IConnectionListener
         }
     }
 
-    private NativeConnection CreateConnection(in AcceptedSocket accepted)
+    private TransportConnection StartConnection(in AcceptedSocket accepted)
     {
         EventLoop loop = _sockets.Length > 1 ? accepted.Socket.Loop : _loops.Next();
         SockAddr.Buffer address = accepted.Address;
-        return new NativeConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _loops.MemoryPool, _logger);
+        return _loops.StartConnection(accepted.Fd, loop, EndPoint, ((ReadOnlySpan<byte>)address)[..accepted.AddressLength], _logger);
     }
 
     /// <summary>A socket a loop accepted, with the peer's address as accept returned it.</summary>
@@ -190,7 +189,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
     }
 
     /// <summary>A listening socket registered with a loop, which accepts from it on that loop's thread.</summary>
-    private sealed class ListenSocket(NativeConnectionListener listener, Socket socket, EventLoop loop) : IEventHandler
+    private sealed partial class ListenSocket(NativeConnectionListener listener, Socket socket, EventLoop loop) : IEventHandler
     {
         private const int MinBackoffMilliseconds = 10;
         private const int MaxBackoffMilliseconds = 1000;
@@ -210,7 +209,14 @@ internal sealed class NativeConnectionListener : IConnectionListener
         // Registration and closing both run on the loop, in the order they were asked for.
         public void Register() => loop.Schedule(static state => ((ListenSocket)state!).RegisterOnLoop(), this);
 
-        public void Close() => loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
+        private readonly TaskCompletionSource _closedOnLoop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Closes the socket on its loop; the task completes once it is closed.</summary>
+        public Task Close()
+        {
+            loop.Schedule(static state => ((ListenSocket)state!).CloseOnLoop(), this);
+            return _closedOnLoop.Task;
+        }
 
         /// <summary>Accepts again on the loop, after the listener's queue was full.</summary>
         public void AcceptSoon() => loop.Schedule(static state => ((ListenSocket)state!).AcceptAll(), this);
@@ -219,6 +225,12 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
         private void RegisterOnLoop()
         {
+            if (loop.Poller is IoUringPoller ring)
+            {
+                RegisterOnRing(ring);
+                return;
+            }
+
             int errno = loop.Register(Fd, this, Interest.Read, out _token);
             _registered = errno == 0;
             if (!_registered)
@@ -232,6 +244,12 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
         private void CloseOnLoop()
         {
+            if (_ring is not null)
+            {
+                CloseOnRing();
+                return;
+            }
+
             // The registration goes before the descriptor closes, so that no event can name a reused number.
             if (_registered)
             {
@@ -241,6 +259,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
 
             _closed = true;
             socket.Dispose();
+            _closedOnLoop.TrySetResult();
         }
 
         /// <summary>
@@ -251,6 +270,12 @@ internal sealed class NativeConnectionListener : IConnectionListener
         {
             if (_closed || _backingOff)
             {
+                return;
+            }
+
+            if (_ring is not null)
+            {
+                ArmAccept();
                 return;
             }
 
@@ -268,12 +293,8 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 int fd = Accept(Fd, address, &addressLength);
                 if (fd >= 0)
                 {
-                    // This one is served; the next waits until the process has descriptors to spare again.
-                    _lowOnDescriptors = DescriptorHeadroom.IsWithin(fd, limit);
-                    _backoff = MinBackoffMilliseconds;
-                    if (!listener.Offer(new AcceptedSocket(fd, this, new ReadOnlySpan<byte>(address, addressLength))))
+                    if (!OnAccepted(fd, new ReadOnlySpan<byte>(address, addressLength), limit))
                     {
-                        Libc.Close(fd);
                         return;
                     }
 
@@ -281,29 +302,51 @@ internal sealed class NativeConnectionListener : IConnectionListener
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == Sys.EAGAIN)
+                if (errno == Sys.EAGAIN || !OnAcceptFailed(errno))
                 {
                     return;
                 }
-
-                if (errno == Sys.EINTR || errno == Sys.ECONNABORTED || errno == Sys.EPROTO || errno == Sys.EPERM)
-                {
-                    // A connection that died before it was accepted: the next may be fine.
-                    continue;
-                }
-
-                if (!NativeErrors.IsOutOfDescriptors(errno))
-                {
-                    NativeLog.AcceptFailed(listener._logger, listener.EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
-                    if (errno == Sys.EBADF || errno == Sys.EINVAL || errno == Sys.ENOTSOCK)
-                    {
-                        return;
-                    }
-                }
-
-                BackOff(errno);
-                return;
             }
+        }
+
+        /// <summary>Queues an accepted socket for Kestrel; false when the listener is unbound (the socket is closed).</summary>
+        private bool OnAccepted(int fd, ReadOnlySpan<byte> address, ulong limit)
+        {
+            // This one is served; the next waits until the process has descriptors to spare again.
+            _lowOnDescriptors = DescriptorHeadroom.IsWithin(fd, limit);
+            _backoff = MinBackoffMilliseconds;
+            if (!listener.Offer(new AcceptedSocket(fd, this, address)))
+            {
+                Libc.Close(fd);
+                return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// What an accept that failed with <paramref name="errno"/> means: true when the next may succeed at once;
+        /// false when accepting stops (backing off, or for good on a socket that cannot accept).
+        /// </summary>
+        private bool OnAcceptFailed(int errno)
+        {
+            if (errno == Sys.EINTR || errno == Sys.ECONNABORTED || errno == Sys.EPROTO || errno == Sys.EPERM)
+            {
+                // A connection that died before it was accepted: the next may be fine.
+                return true;
+            }
+
+            if (!NativeErrors.IsOutOfDescriptors(errno))
+            {
+                NativeLog.AcceptFailed(listener._logger, listener.EndPoint.ToString() ?? "", NativeErrors.Describe(errno));
+                if (errno == Sys.EBADF || errno == Sys.EINVAL || errno == Sys.ENOTSOCK)
+                {
+                    return false;
+                }
+            }
+
+            BackOff(errno);
+            return false;
         }
 
         /// <summary>
@@ -322,6 +365,7 @@ internal sealed class NativeConnectionListener : IConnectionListener
             NativeLog.AcceptOutOfResources(listener._logger, listener.EndPoint.ToString() ?? "", reason, _backoff);
             loop.Metrics.AcceptFailed(errno);
             _backingOff = true;
+            CancelAccept();
             loop.ScheduleAfter(_backoff, static state =>
             {
                 var socket = (ListenSocket)state!;

@@ -27,4 +27,10 @@ internal static partial class NativeLog
 
     [LoggerMessage(23, LogLevel.Debug, "Native transport IOCP: calls that succeed at once queue no completion: {SkipsCompletionOnSuccess} (false when a layered Winsock provider is installed).")]
     public static partial void CompletionModes(ILogger logger, bool skipsCompletionOnSuccess);
+
+    [LoggerMessage(6, LogLevel.Warning, "Native transport: {Reason}; running {Engine} instead.")]
+    public static partial void EngineFallback(ILogger logger, string reason, string engine);
+
+    [LoggerMessage(7, LogLevel.Error, "Native transport loop {Loop}: the ring failed ({Reason}); the loop waits again.")]
+    public static partial void RingWaitFailed(ILogger logger, int loop, string reason);
 }

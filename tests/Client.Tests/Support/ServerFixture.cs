@@ -18,7 +18,7 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         File.Delete(_socketPath);
         _process = EchoHostProcess.StartOnLoopback(
-            "Auto",
+            ServiceBuilds.Jit, "Auto",
             "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
             "--EchoHost:Endpoints:framed:Protocol=framed",
             $"--EchoHost:Endpoints:framedunix:Url=unix:{_socketPath}",

@@ -73,7 +73,10 @@ public sealed partial class ManifestTests
     public void Dockerfile_copies_every_project_the_service_builds_from_before_its_restore_layer()
     {
         // The restore layer sees only the project files copied before it: every project the service references.
-        var copiedBeforeRestore = Dockerfile().TakeWhile(i => i.Keyword != "RUN").Where(i => i.Keyword == "COPY").Select(i => i.Arguments).ToList();
+        var copiedBeforeRestore = Dockerfile()
+            .TakeWhile(i => !(i.Keyword == "RUN" && i.Arguments.Contains("dotnet restore", StringComparison.Ordinal)))
+            .Where(i => i.Keyword == "COPY").Select(i => i.Arguments).ToList();
+        Assert.NotEmpty(copiedBeforeRestore);
         foreach (var project in ProjectClosure("src/EchoHost/EchoHost.csproj"))
         {
             Assert.Contains(copiedBeforeRestore, copy => copy.StartsWith(project + " ", StringComparison.Ordinal));

@@ -33,4 +33,39 @@ internal static class Command
 
         return new CommandResult(process.ExitCode, await output, await error);
     }
+
+    /// <summary>
+    /// Runs a command to its end, bounded by <paramref name="timeout"/>, and fails with what it printed unless it exits
+    /// with 0; a null value in <paramref name="environment"/> removes the variable.
+    /// </summary>
+    public static async Task<CommandResult> RunOrThrowAsync(string fileName, TimeSpan timeout, Dictionary<string, string?> environment, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var (key, value) in environment)
+        {
+            if (value is not null)
+            {
+                startInfo.Environment[key] = value;
+            }
+            else
+            {
+                startInfo.Environment.Remove(key);
+            }
+        }
+
+        var result = await RunAsync(startInfo, timeout);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} failed with {result.ExitCode}:{Environment.NewLine}{result.Output}{Environment.NewLine}{result.Error}");
+        }
+
+        return result;
+    }
 }

@@ -7,7 +7,8 @@ using System.Text.RegularExpressions;
 namespace EchoHost.EndToEnd.Tests.Support;
 
 /// <summary>
-/// The built EchoHost, run as an operator runs it (<c>dotnet EchoHost.dll …</c>) with its output captured.
+/// The built EchoHost, run as an operator runs it (<c>dotnet EchoHost.dll …</c>, or the native executable) with its
+/// output captured.
 /// Disposing kills it if it still runs.
 /// </summary>
 internal sealed partial class EchoHostProcess : IAsyncDisposable
@@ -68,16 +69,15 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     public static string DllPath { get; } = FindDll();
 
     /// <summary>
-    /// Starts the service with <paramref name="args"/>. <paramref name="environment"/> is added to a copy of this
-    /// process's environment from which any EchoHost setting has been removed; <paramref name="launcher"/>
-    /// (e.g. <c>prlimit --nofile=64:64</c>) runs in front of <c>dotnet</c> and must exec it; <paramref name="dllPath"/>
-    /// runs another build of the service than the one the tests were built with.
+    /// Starts <paramref name="build"/> of the service (<see cref="ServiceBuilds"/>) with <paramref name="args"/>.
+    /// <paramref name="environment"/> is added to a copy of this process's environment from which any EchoHost setting
+    /// has been removed; <paramref name="launcher"/> (e.g. <c>prlimit --nofile=64:64</c>) runs in front of the service
+    /// and must exec it.
     /// </summary>
     public static EchoHostProcess Start(
-        IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null, string? dllPath = null)
+        string build, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
     {
-        var dotnet = DotnetPath();
-        IEnumerable<string> command = [.. launcher ?? [], dotnet, dllPath ?? DllPath, .. args];
+        IEnumerable<string> command = [.. launcher ?? [], .. ServiceBuilds.Command(build), .. args];
         return StartCommand(command.First(), command.Skip(1), environment);
     }
 
@@ -124,15 +124,15 @@ internal sealed partial class EchoHostProcess : IAsyncDisposable
     /// <summary>The arguments that put the service's echo, framed and http endpoints on loopback with port 0, plus <paramref name="more"/>.</summary>
     public static string[] LoopbackArguments(string transport, params string[] more) =>
     [
-        $"--EchoHost:Transport={transport}",
+        .. Transports.Arguments(transport),
         "--EchoHost:Endpoints:echo:Url=tcp://127.0.0.1:0",
         "--EchoHost:Endpoints:http:Url=http://127.0.0.1:0",
         "--EchoHost:Endpoints:framed:Url=tcp://127.0.0.1:0",
         .. more,
     ];
 
-    /// <summary>Starts the service on loopback with port 0 for its echo, framed and http endpoints, plus <paramref name="more"/>.</summary>
-    public static EchoHostProcess StartOnLoopback(string transport, params string[] more) => Start(LoopbackArguments(transport, more));
+    /// <summary>Starts <paramref name="build"/> on loopback with port 0 for its echo, framed and http endpoints, plus <paramref name="more"/>.</summary>
+    public static EchoHostProcess StartOnLoopback(string build, string transport, params string[] more) => Start(build, LoopbackArguments(transport, more));
 
     /// <summary>
     /// Waits for the "Endpoint NAME (PROTOCOL) listening on ADDRESS" line of each of <paramref name="names"/> and

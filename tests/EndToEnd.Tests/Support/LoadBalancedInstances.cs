@@ -63,6 +63,7 @@ internal sealed partial class LoadBalancedInstances : IAsyncDisposable
         try
         {
             var processes = Layout.Select(_ => EchoHostProcess.StartOnLoopback(
+                ServiceBuilds.Jit,
                 transport,
                 [
                     "--EchoHost:Endpoints:echo:ProxyProtocol=true",

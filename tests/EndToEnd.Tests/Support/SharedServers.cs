@@ -3,16 +3,16 @@ using System.Collections.Concurrent;
 namespace EchoHost.EndToEnd.Tests.Support;
 
 /// <summary>
-/// One running EchoHost per transport, started on first use and shared by the tests of a class that only talk to
+/// One running EchoHost per build and transport, started on first use and shared by the tests of a class that only talk to
 /// it as clients do; killed when the class is done.
 /// </summary>
 public sealed class SharedServers : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<EchoHostProcess>>> _servers = new(StringComparer.Ordinal);
 
-    internal async Task<(EchoHostProcess Process, IReadOnlyDictionary<string, string> Addresses)> GetAsync(string transport)
+    internal async Task<(EchoHostProcess Process, IReadOnlyDictionary<string, string> Addresses)> GetAsync(string build, string transport)
     {
-        var process = await _servers.GetOrAdd(transport, t => new Lazy<Task<EchoHostProcess>>(() => StartAsync(t))).Value;
+        var process = await _servers.GetOrAdd($"{build} {transport}", _ => new Lazy<Task<EchoHostProcess>>(() => StartAsync(build, transport))).Value;
         return (process, await process.WaitForEndpointsAsync("echo", "http"));
     }
 
@@ -36,9 +36,9 @@ public sealed class SharedServers : IAsyncLifetime
         }
     }
 
-    private static async Task<EchoHostProcess> StartAsync(string transport)
+    private static async Task<EchoHostProcess> StartAsync(string build, string transport)
     {
-        var process = EchoHostProcess.StartOnLoopback(transport);
+        var process = EchoHostProcess.StartOnLoopback(build, transport);
         try
         {
             await process.WaitForEndpointsAsync("echo", "http");

@@ -32,10 +32,9 @@ public sealed class WineEchoHost : IAsyncLifetime
         _wine = FindOnPath("wine") ?? throw new InvalidOperationException(
             "Wine is not installed, and these tests run EchoHost's Windows build under it; install it (as root: apt-get install wine64 wine) or run ./test.sh, which does.");
         Directory.CreateDirectory(Prefix);
-        var publish = RunAsync(EchoHostProcess.DotnetPath(), PublishTimeout, ProjectEnvironment(),
-            "publish", Path.Combine(RepositoryRoot(), "src", "EchoHost", "EchoHost.csproj"), "-c", "Release", "-r", "win-x64", "--self-contained",
-            "-o", Path.Combine(_root, "app"), "--artifacts-path", Path.Combine(_root, "artifacts"), "-nologo");
-        var prefix = RunAsync(_wine, PrefixTimeout, Nullable(WineEnvironment()), "wineboot", "--init");
+        var publish = ServicePublish.RunAsync(
+            Path.Combine(_root, "app"), Path.Combine(_root, "artifacts"), PublishTimeout, "-c", "Release", "-r", "win-x64", "--self-contained");
+        var prefix = Command.RunOrThrowAsync(_wine, PrefixTimeout, Nullable(WineEnvironment()), "wineboot", "--init");
         await Task.WhenAll(publish, prefix);
         if (!File.Exists(Executable))
         {
@@ -78,7 +77,7 @@ public sealed class WineEchoHost : IAsyncLifetime
         if (_wine is not null && FindOnPath("wineserver") is { } wineserver)
         {
             // Wine's own processes of the prefix (its server, services) go too.
-            await RunAsync(wineserver, PrefixTimeout, Nullable(WineEnvironment()), "-k").ContinueWith(_ => { }, TaskScheduler.Default);
+            await Command.RunOrThrowAsync(wineserver, PrefixTimeout, Nullable(WineEnvironment()), "-k").ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
         try
@@ -107,73 +106,12 @@ public sealed class WineEchoHost : IAsyncLifetime
         ["DOTNET_GCgen0size"] = "0x20000000",
     };
 
-    /// <summary>
-    /// The environment for the SDK, without what the test host's own build left in it, which would point the
-    /// publish at this build's settings.
-    /// </summary>
-    private static Dictionary<string, string?> ProjectEnvironment()
-    {
-        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
-        {
-            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-            {
-                environment[key] = null;
-            }
-        }
-
-        return environment;
-    }
-
     private static Dictionary<string, string?> Nullable(Dictionary<string, string> environment) => environment.ToDictionary(pair => pair.Key, string? (pair) => pair.Value);
-
-    /// <summary>Runs a command to its end, bounded by <paramref name="timeout"/>; a null value in <paramref name="environment"/> removes the variable.</summary>
-    private static async Task RunAsync(string fileName, TimeSpan timeout, Dictionary<string, string?> environment, params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo(fileName, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var (key, value) in environment)
-        {
-            if (value is not null)
-            {
-                startInfo.Environment[key] = value;
-            }
-            else
-            {
-                startInfo.Environment.Remove(key);
-            }
-        }
-
-        var result = await Command.RunAsync(startInfo, timeout);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} failed with {result.ExitCode}:{Environment.NewLine}{result.Output}{Environment.NewLine}{result.Error}");
-        }
-    }
 
     private static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = Path.GetDirectoryName(EchoHostProcess.DllPath); directory is not null; directory = Path.GetDirectoryName(directory))
-        {
-            if (File.Exists(Path.Combine(directory, "EchoHost.sln")))
-            {
-                return directory;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No EchoHost.sln above {EchoHostProcess.DllPath}.");
-    }
 }
 
 /// <summary>The tests that share one Windows build of EchoHost under Wine.</summary>

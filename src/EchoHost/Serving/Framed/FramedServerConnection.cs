@@ -30,7 +30,7 @@ internal sealed class FramedServerConnection : IDisposable
     private readonly ResponseWriter _writer;
     private readonly InFlightRequests _inFlight;
     private readonly FrameDispatcher _dispatcher;
-    private readonly ConnectionWatch _watch;
+    private readonly ConnectionWatch? _watch;
     private readonly TimeProvider _time;
 
     // Cancelled when the peer is gone (a reset, an abort, an output nobody reads any more), to stop the handlers of its
@@ -51,7 +51,7 @@ internal sealed class FramedServerConnection : IDisposable
         _writer = new ResponseWriter(connection.Transport.Output, counters, services.MessageTypes, _options.MaxFrameBytes, connection.ConnectionId, _logger);
         _inFlight = new InFlightRequests(_options.MaxInFlightPerConnection);
         _watch = live.Watch;
-        _watch.Track(_inFlight);
+        _watch?.Track(_inFlight);
         var context = new FramedConnectionContext(services, connection.ConnectionId, _writer, counters, live, _inFlight, _lost.Token);
         var accessLog = services.AccessLog is { } log ? new RequestAccessLog(log, connection.RemoteEndPoint, services.MessageTypes) : null;
         _dispatcher = new FrameDispatcher(context, new AsyncHandlerRunner(context), accessLog);
@@ -135,9 +135,9 @@ internal sealed class FramedServerConnection : IDisposable
                 return;
             }
 
-            _watch.WaitingForPeer();
+            _watch?.WaitingForPeer();
             var result = await input.ReadAsync();
-            _watch.Received();
+            _watch?.Received();
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
@@ -149,7 +149,7 @@ internal sealed class FramedServerConnection : IDisposable
             var end = ReadFrames(buffer, out var consumed, out var examined);
             var read = buffer.Slice(0, consumed).Length;
             _counters.BytesReceived += read;
-            _watch.FrameProgress(end == BatchEnd.NeedMoreData ? buffer.Length - read : 0, read > 0);
+            _watch?.FrameProgress(end == BatchEnd.NeedMoreData ? buffer.Length - read : 0, read > 0);
             input.AdvanceTo(consumed, examined);
 
             // One flush for the whole batch of answers; waiting for it is the back-pressure on a peer that does not read.

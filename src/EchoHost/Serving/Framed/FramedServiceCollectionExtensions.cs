@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using EchoHost.Configuration;
 using EchoHost.Connections;
@@ -16,7 +17,8 @@ public static class FramedServiceCollectionExtensions
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not from 0x50 to 0xEF.</exception>
     /// <exception cref="InvalidOperationException">A handler is already registered for <paramref name="type"/>.</exception>
-    public static IServiceCollection AddFramedHandler<THandler>(this IServiceCollection services, byte type)
+    public static IServiceCollection AddFramedHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
+        this IServiceCollection services, byte type)
         where THandler : FramedHandler
     {
         Register(services, type, provider => ActivatorUtilities.CreateInstance<THandler>(provider), typeof(THandler).Name);

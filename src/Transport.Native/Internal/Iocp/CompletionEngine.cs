@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Runtime.InteropServices;
 using EchoHost.Transport.Native.Interop.Windows;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Native.Internal.Iocp;
@@ -10,7 +12,7 @@ namespace EchoHost.Transport.Native.Internal.Iocp;
 /// dequeue its completions in batches (<c>GetQueuedCompletionStatusEx</c>) and hand each to its operation. Unlike the
 /// readiness loops, no socket belongs to a thread: whichever thread dequeues a completion runs it.
 /// </summary>
-internal sealed unsafe class CompletionEngine : IDisposable
+internal sealed unsafe class CompletionEngine : INativeEngine
 {
     private const int EntryBatch = 64;
 
@@ -21,12 +23,17 @@ internal sealed unsafe class CompletionEngine : IDisposable
     private readonly Thread[] _threads;
     private readonly ILogger _logger;
     private readonly Lazy<bool> _skipsCompletionOnSuccess;
+    private readonly NativeTransportOptions _options;
     private bool _disposed;
 
-    public CompletionEngine(NativeTransportOptions options, TransportMetrics metrics, ILogger logger)
+    public CompletionEngine(EngineContext context)
     {
+        NativeTransportOptions options = context.Options;
+        ILogger logger = context.Logger;
         _logger = logger;
-        Metrics = metrics;
+        _options = options;
+        Metrics = context.Metrics;
+        EngineName = context.EngineName;
         _port = Kernel32.CreateIoCompletionPort(-1, 0, 0, 0);
         if (_port == 0)
         {
@@ -69,6 +76,11 @@ internal sealed unsafe class CompletionEngine : IDisposable
     public TransportMetrics Metrics { get; }
 
     public int ThreadCount => _threads.Length;
+
+    /// <summary>The engine's name, as its listeners report it.</summary>
+    public string EngineName { get; }
+
+    public IConnectionListener Bind(EndPoint endPoint) => IocpListener.Bind(endPoint, this, _options, _logger);
 
     public bool NoDelay { get; }
 

@@ -5,12 +5,6 @@ namespace EchoHost.Transport.Native.Internal.Iocp;
 
 internal sealed partial class IocpConnection
 {
-    private readonly CancellationTokenSource _closedSource = new();
-    private CancellationToken? _connectionClosedOverride;
-    private int _closedFired;
-    private ConnectionAbortedException? _abortReason;
-    private TaskCompletionSource? _disposed;
-
     // Under _gate: the socket's state and the calls the kernel holds.
     private bool _closed;
     private bool _receivePending;
@@ -20,13 +14,6 @@ internal sealed partial class IocpConnection
     private bool _disposeRequested;
     private bool _released;
     private Exception? _closeError;
-
-    /// <summary>Fires on the thread pool once the input has ended (the peer's FIN, an error) or the socket is closed.</summary>
-    public override CancellationToken ConnectionClosed
-    {
-        get => _connectionClosedOverride ?? _closedSource.Token;
-        set => _connectionClosedOverride = value;
-    }
 
     private bool IsClosed
     {
@@ -39,28 +26,10 @@ internal sealed partial class IocpConnection
         }
     }
 
-    /// <summary>Closes the socket at once with a reset (RST); the application's reads end with <paramref name="abortReason"/>.</summary>
-    public override void Abort(ConnectionAbortedException abortReason)
-    {
-        if (Interlocked.CompareExchange(ref _abortReason, abortReason ?? new ConnectionAbortedException(), null) is null)
-        {
-            Close(_abortReason, reset: true);
-        }
-    }
+    protected override void OnAbort(ConnectionAbortedException reason) => Close(reason, reset: true);
 
-#pragma warning disable CA2215 // ConnectionContext.DisposeAsync does nothing
-    /// <summary>
-    /// Ends the application's side of both pipes, lets what is left be sent (then FIN), closes the socket, and
-    /// completes once the kernel holds nothing of the connection any more.
-    /// </summary>
-    public override ValueTask DisposeAsync()
+    protected override void OnDispose()
     {
-        var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (Interlocked.CompareExchange(ref _disposed, disposed, null) is { } existing)
-        {
-            return new ValueTask(existing.Task);
-        }
-
         _input.Reader.Complete();
         _output.Writer.Complete();
         bool sendDone;
@@ -76,9 +45,7 @@ internal sealed partial class IocpConnection
         }
 
         ReleaseWhenIdle();
-        return new ValueTask(disposed.Task);
     }
-#pragma warning restore CA2215
 
     /// <summary>
     /// Closes the socket (with RST when <paramref name="reset"/>): cancels the calls it has outstanding, whose
@@ -168,14 +135,6 @@ internal sealed partial class IocpConnection
         }
     }
 
-    private void FireConnectionClosed()
-    {
-        if (Interlocked.Exchange(ref _closedFired, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closedSource, preferLocal: false);
-        }
-    }
-
     /// <summary>
     /// Frees the operations' memory once the socket is closed and the kernel has completed every call (no new call
     /// can start on a closed socket); completes a disposal once both sides have ended as well.
@@ -199,7 +158,7 @@ internal sealed partial class IocpConnection
 
         if (disposed)
         {
-            _disposed!.TrySetResult();
+            CompleteDisposal();
         }
     }
 }

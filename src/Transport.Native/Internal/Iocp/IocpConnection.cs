@@ -25,26 +25,16 @@ internal sealed partial class IocpConnection : TransportConnection
     // Guards the socket's life: calls are made, and the socket closed, only under it.
     private readonly Lock _gate = new();
 
-    // Endpoints are made when first asked for: many connections never are, and the objects cost more than the bytes.
-    private readonly EndPoint _listenEndPoint;
     private readonly AddressFamily _family;
-    private SockAddr.Buffer _peerAddress;
-    private readonly int _peerAddressLength;
-    private EndPoint? _localEndPoint;
-    private EndPoint? _remoteEndPoint;
-    private bool _localResolved;
-    private bool _remoteResolved;
 
     public IocpConnection(nint socket, CompletionEngine engine, EndPoint listenEndPoint, AddressFamily family, ReadOnlySpan<byte> peerAddress)
+        : base(listenEndPoint, peerAddress)
     {
         _input = new Pipe(engine.InputOptions);
         _output = new Pipe(engine.OutputOptions);
         _socket = socket;
         _engine = engine;
-        _listenEndPoint = listenEndPoint;
         _family = family;
-        _peerAddressLength = Math.Min(peerAddress.Length, SockAddr.BufferSize);
-        peerAddress[.._peerAddressLength].CopyTo(_peerAddress);
         MemoryPool = engine.MemoryPool;
         _receive = new ReceiveOperation(this);
         _send = new SendOperation(this);
@@ -55,46 +45,6 @@ internal sealed partial class IocpConnection : TransportConnection
     public override PipeReader Input => _input.Reader;
 
     public override PipeWriter Output => _output.Writer;
-
-    public override EndPoint? LocalEndPoint
-    {
-        get
-        {
-            if (!_localResolved)
-            {
-                _localEndPoint = ResolveLocalEndPoint();
-                _localResolved = true;
-            }
-
-            return _localEndPoint;
-        }
-
-        set
-        {
-            _localEndPoint = value;
-            _localResolved = true;
-        }
-    }
-
-    public override EndPoint? RemoteEndPoint
-    {
-        get
-        {
-            if (!_remoteResolved)
-            {
-                _remoteEndPoint = ToIPEndPoint(_peerAddress[.._peerAddressLength]);
-                _remoteResolved = true;
-            }
-
-            return _remoteEndPoint;
-        }
-
-        set
-        {
-            _remoteEndPoint = value;
-            _remoteResolved = true;
-        }
-    }
 
     public override MemoryPool<byte> MemoryPool { get; }
 
@@ -107,29 +57,22 @@ internal sealed partial class IocpConnection : TransportConnection
         Send();
     }
 
-    /// <summary>
-    /// The listener's endpoint, unless it is a wildcard (0.0.0.0, [::]): then the address this connection reached,
-    /// asked of the socket while it is open.
-    /// </summary>
-    private unsafe EndPoint? ResolveLocalEndPoint()
+    protected override unsafe EndPoint? QueryLocalEndPoint()
     {
-        if (_listenEndPoint is not IPEndPoint { Address: var bound } || !(bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
-        {
-            return _listenEndPoint;
-        }
-
         byte* address = stackalloc byte[SockAddr.StorageSize];
         int length = SockAddr.StorageSize;
         lock (_gate)
         {
             if (_closed || WinSock.GetSockName(_socket, address, &length) != 0)
             {
-                return _listenEndPoint;
+                return null;
             }
         }
 
-        return ToIPEndPoint(new ReadOnlySpan<byte>(address, length)) ?? _listenEndPoint;
+        return ToIPEndPoint(new ReadOnlySpan<byte>(address, length));
     }
+
+    protected override EndPoint? ToEndPoint(ReadOnlySpan<byte> address) => ToIPEndPoint(address[..PeerAddressLength]);
 
     /// <summary>The endpoint of a Winsock <c>sockaddr</c>, read by the runtime, which knows this platform's layout.</summary>
     private IPEndPoint? ToIPEndPoint(ReadOnlySpan<byte> address)

@@ -66,7 +66,7 @@ internal sealed class IocpListener : IConnectionListener
                 listener.Issue(new AcceptOperation(listener));
             }
 
-            NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", 1, engine.ThreadCount, NativeTransport.EngineName ?? "none");
+            NativeLog.Listening(logger, boundEndPoint.ToString() ?? "", 1, engine.ThreadCount, engine.EngineName);
             return listener;
         }
         catch

@@ -19,6 +19,11 @@ internal static class Errno
     public const int ECONNABORTED = 103; // asm-generic/errno.h
     public const int ECONNRESET = 104;  // asm-generic/errno.h
     public const int ENOBUFS = 105;     // asm-generic/errno.h
+    public const int ENOSYS = 38;       // asm-generic/errno.h
+    public const int EBUSY = 16;        // asm-generic/errno-base.h
+    public const int ETIME = 62;        // asm-generic/errno.h
+    public const int ECANCELED = 125;   // asm-generic/errno.h
+    public const int ENOENT = 2;        // asm-generic/errno-base.h
     public const int ETIMEDOUT = 110;   // asm-generic/errno.h
     public const int ECONNREFUSED = 111; // asm-generic/errno.h
     public const int EINPROGRESS = 115; // asm-generic/errno.h
@@ -56,6 +61,12 @@ internal static class SocketConstants
     public const int SOL_SOCKET = 1;            // asm-generic/socket.h
     public const int SO_LINGER = 13;            // asm-generic/socket.h
     public const int SO_REUSEPORT = 15;         // asm-generic/socket.h
+
+    /// <summary>
+    /// The peer's address, as <c>accept</c> gives it: unlike <c>getpeername</c>, also once the peer has reset. The
+    /// length asked for must not exceed the address's.
+    /// </summary>
+    public const int SO_PEERNAME = 28;          // asm-generic/socket.h
 
     /// <summary>No SIGPIPE from a send to a closed connection: a flag per call (Linux has no <c>SO_NOSIGPIPE</c>).</summary>
     public const int MSG_NOSIGNAL = 0x4000;     // bits/socket.h

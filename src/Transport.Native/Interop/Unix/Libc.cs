@@ -51,6 +51,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
 
+    [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, void* value, int* length);
+
     [LibraryImport(Library, EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
 
@@ -59,6 +62,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSockName(int fd, byte* addr, int* addrlen);
+
+    [LibraryImport(Library, EntryPoint = "getpeername", SetLastError = true)]
+    public static partial int GetPeerName(int fd, byte* addr, int* addrlen);
 }
 
 /// <summary><c>struct iovec</c>.</summary>
