@@ -5,9 +5,8 @@ namespace EchoHost.Serving.Framed;
 
 /// <summary>
 /// Decides what each frame read from a connection gets (docs/protocol.md's tables): errors for frames that cannot be
-/// served, Pong for Ping, and for a Request its handler. Built-in handlers and application handlers that answer
-/// synchronously are answered here, on the read loop, straight into the output; other requests go to the
-/// <see cref="AsyncHandlerRunner"/>.
+/// served, Pong for Ping, and for a Request its handler. Handlers that answer synchronously (the built-ins always do)
+/// are answered here, on the read loop, into the output; other requests go to the <see cref="AsyncHandlerRunner"/>.
 /// </summary>
 internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncHandlerRunner runner, RequestAccessLog? accessLog)
 {
@@ -19,7 +18,7 @@ internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncH
     private const string UnknownTypeText = "no handler for this Type";
     private const string RateLimitedText = "too many requests from this address; try again later";
 
-    // Reused by every synchronous answer of an application handler on this connection: the fast path allocates nothing.
+    // Reused by every synchronous answer on this connection: the fast path allocates nothing.
     private FramedServerResponse? _syncResponse;
 
     public void Dispatch(in Frame frame)
@@ -63,14 +62,7 @@ internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncH
             return;
         }
 
-        var builtIn = connection.Registry.GetBuiltIn(message.Type);
-        if (builtIn is not null)
-        {
-            _writer.WriteBuiltIn(builtIn, message, connection.Options.MaxFrameBytes);
-            return;
-        }
-
-        var handler = connection.Registry.GetApplication(message.Type);
+        var handler = connection.Registry.Get(message.Type);
         if (handler is null)
         {
             _writer.WriteError(message.Id, message.Type, ErrorCodes.UnknownType, UnknownTypeText, answersRequest: true);
@@ -83,11 +75,13 @@ internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncH
         }
     }
 
-    /// <summary>The application handler's fast path; false when it wants the asynchronous one.</summary>
+    /// <summary>The handler's fast path; false when it wants the asynchronous one.</summary>
     private bool TryHandleNow(FramedHandler handler, in Message message)
     {
         var response = _syncResponse ??= new FramedServerResponse();
-        var started = connection.Metrics.StartHandlerTiming();
+
+        // The handler duration histogram times the application's handlers only: the built-ins' time is the server's own.
+        var started = MessageTypes.IsApplication(message.Type) ? connection.Metrics.StartHandlerTiming() : 0;
         try
         {
             if (!handler.TryHandle(new FramedRequest(message), response))
@@ -102,7 +96,7 @@ internal sealed class FrameDispatcher(FramedConnectionContext connection, AsyncH
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Whatever the application's code throws is that request's failure, never the connection's.
+            // Whatever a handler throws is that request's failure, never the connection's.
             FramedLog.HandlerFailed(connection.Logger, ex, message.Type, message.Id, connection.ConnectionId);
             _writer.WriteOutcome(message.Id, message.Type, HandlerOutcome.Failed, response);
             return true;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using EchoHost.Connections;
 using EchoHost.Protocol;
-using EchoHost.Serving.Framed.BuiltIn;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Serving.Framed;
@@ -22,48 +21,31 @@ internal sealed class ResponseWriter(PipeWriter output, FramedCounters counters,
     private Task<bool>? _pendingFlush;
     private bool _unflushed;
 
-    /// <summary>Answers <paramref name="request"/> with a built-in handler.</summary>
-    public void WriteBuiltIn(BuiltInHandler handler, in Message request, int maxFrameBytes)
-    {
-        lock (_gate)
-        {
-            var error = handler.Answer(request, output, maxFrameBytes);
-            if (error is null)
-            {
-                counters.CountSent(FrameKind.Response);
-            }
-            else
-            {
-                counters.CountSent(FrameKind.Error);
-                counters.CountError(error);
-            }
-
-            CountAnswered(request.Type);
-            _unflushed = true;
-        }
-    }
-
     /// <summary>
-    /// Answers request <paramref name="id"/> as an application handler's <paramref name="outcome"/> says: with what it
-    /// put in <paramref name="response"/>, or with the Error frame that stands in for an answer it could not give.
+    /// Answers request <paramref name="id"/> as its handler's <paramref name="outcome"/> says: with the Response or
+    /// Error it put in <paramref name="response"/>, or with the Error frame that stands in for an answer it could not
+    /// give (one larger than a frame may be among them).
     /// </summary>
     public void WriteOutcome(ulong id, byte type, HandlerOutcome outcome, FramedServerResponse response)
     {
         switch (outcome)
         {
-            case HandlerOutcome.Answered when response.PayloadLength <= maxFrameBytes:
+            case HandlerOutcome.Answered when response.PayloadLength > maxFrameBytes:
+                FramedLog.ResponseTooLarge(logger, type, id, connectionId, response.PayloadLength, maxFrameBytes);
+                WriteError(id, type, ErrorCodes.HandlerFailed, HandlerErrors.TooLargeText, answersRequest: true);
+                break;
+            case HandlerOutcome.Answered when response.ErrorCode is { } code:
+                WriteError(id, type, code, response.ErrorText, answersRequest: true);
+                break;
+            case HandlerOutcome.Answered:
                 lock (_gate)
                 {
-                    FrameWriter.WriteMessage(output, FrameKind.Response, id, type, response.WrittenData, response.Metadata);
+                    response.WriteResponse(output, id, type);
                     counters.CountSent(FrameKind.Response);
                     CountAnswered(type);
                     _unflushed = true;
                 }
 
-                break;
-            case HandlerOutcome.Answered:
-                FramedLog.ResponseTooLarge(logger, type, id, connectionId, response.PayloadLength, maxFrameBytes);
-                WriteError(id, type, ErrorCodes.HandlerFailed, HandlerErrors.TooLargeText, answersRequest: true);
                 break;
             case HandlerOutcome.TimedOut:
                 WriteError(id, type, ErrorCodes.Timeout, HandlerErrors.TimeoutText, answersRequest: true);

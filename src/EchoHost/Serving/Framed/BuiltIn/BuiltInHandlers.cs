@@ -15,4 +15,4 @@ internal static class BuiltInHandlers
 }
 
 /// <summary>One built-in handler: its Type, its label value, and how it is made from the process's framed stats.</summary>
-internal sealed record BuiltInHandlerEntry(byte Type, string Name, Func<FramedStats, BuiltInHandler> Create);
+internal sealed record BuiltInHandlerEntry(byte Type, string Name, Func<FramedStats, FramedHandler> Create);

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
-using EchoHost.Protocol;
 
 namespace EchoHost.Serving.Framed.BuiltIn;
 
@@ -9,25 +7,14 @@ namespace EchoHost.Serving.Framed.BuiltIn;
 /// Reverse (0x20): valid UTF-8 has its Unicode scalar values reversed (so that text stays text); anything else has
 /// its bytes reversed. Either way the result has the length of the input.
 /// </summary>
-internal sealed class ReverseHandler : BuiltInHandler
+internal sealed class ReverseHandler : ImmediateHandler
 {
-    public override string? Answer(in Message request, IBufferWriter<byte> output, int maxFrameBytes)
+    protected override void Answer(in FramedRequest request, FramedServerResponse response)
     {
         using var input = new ContiguousData(request.Data);
         var source = input.Span;
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(source.Length, 1));
-        try
-        {
-            var reversed = rented.AsSpan(0, source.Length);
-            Reverse(source, reversed);
-            FrameWriter.WriteMessage(output, FrameKind.Response, request.Id, request.Type, reversed, []);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return null;
+        Reverse(source, response.Data.GetSpan(source.Length)[..source.Length]);
+        response.Data.Advance(source.Length);
     }
 
     /// <summary>Writes <paramref name="source"/> reversed into <paramref name="destination"/>, of the same length.</summary>
