@@ -240,8 +240,15 @@ public sealed class FramedHandlerAnswerTests
         Assert.Equal("text", Assert.Throws<ArgumentNullException>(() => response.SetError(ErrorCodes.HandlerFailed, null!)).ParamName);
     }
 
+    /// <summary>A test handler that always answers on the fast path: its asynchronous path is never called.</summary>
+    private abstract class FastPathHandler : FramedHandler
+    {
+        public sealed override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("answers on the fast path only");
+    }
+
     /// <summary>Writes a Response, then answers with an Error instead, on the fast path.</summary>
-    private sealed class SyncErrorHandler : FramedHandler
+    private sealed class SyncErrorHandler : FastPathHandler
     {
         public override bool TryHandle(in FramedRequest request, FramedServerResponse response)
         {
@@ -250,9 +257,6 @@ public sealed class FramedHandlerAnswerTests
             response.SetError(ErrorCodes.InvalidUtf8, "needs text: é");
             return true;
         }
-
-        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("answers on the fast path only");
     }
 
     private sealed class AsyncErrorHandler : FramedHandler
@@ -265,7 +269,7 @@ public sealed class FramedHandlerAnswerTests
     }
 
     /// <summary>Answers as many bytes of Data as the request's Data says in decimal: 49 fill a 64-byte payload.</summary>
-    private sealed class LargeResponseHandler : FramedHandler
+    private sealed class LargeResponseHandler : FastPathHandler
     {
         public override bool TryHandle(in FramedRequest request, FramedServerResponse response)
         {
@@ -274,9 +278,6 @@ public sealed class FramedHandlerAnswerTests
             response.Data.Advance(length);
             return true;
         }
-
-        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("answers on the fast path only");
     }
 
     /// <summary>An Error whose text alone is longer than a 64-byte payload.</summary>
@@ -289,15 +290,12 @@ public sealed class FramedHandlerAnswerTests
         }
     }
 
-    private sealed class BadCodeHandler : FramedHandler
+    private sealed class BadCodeHandler : FastPathHandler
     {
         public override bool TryHandle(in FramedRequest request, FramedServerResponse response)
         {
             response.SetError(ErrorCodes.Timeout, "a handler may not say this");
             return true;
         }
-
-        public override ValueTask HandleAsync(FramedRequest request, FramedServerResponse response, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("answers on the fast path only");
     }
 }
