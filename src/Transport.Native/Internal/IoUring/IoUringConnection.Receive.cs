@@ -8,17 +8,26 @@ internal sealed partial class IoUringConnection
 {
     // Loop-thread state of the receiving side.
     private bool _receiveArmed;
+    private bool _receiveMultishot;
     private bool _receiveCancelRequested;
 
     /// <summary>
-    /// Arms one multishot receive: it completes each time data arrives, taking a buffer from the loop's ring only
-    /// then, so an idle connection holds no buffer. It ends when the peer finishes, on an error, when the ring has no
-    /// buffer left, or when cancelled.
+    /// Whether the transport's total of buffered bytes is past half of <c>MaxTotalReadBufferSize</c>. A multishot
+    /// receive may take up to 32 buffers from a socket in one wake-up, before the loop sees any of them; near the
+    /// total, receives take one buffer at a time instead, so that a connection stops within a buffer of it, as epoll's do.
+    /// </summary>
+    private bool NearReadBudget => Loop.Budget is { } budget && !budget.IsUnderLowWater;
+
+    /// <summary>
+    /// Arms a receive, taking a buffer from the loop's ring only when data arrives, so an idle connection holds no
+    /// buffer: a multishot one, which completes each time data arrives and ends when the peer finishes, on an error,
+    /// when the ring has no buffer left or when cancelled; or, near the read budget, a receive of one buffer.
     /// </summary>
     private void ArmReceive()
     {
         _receiveArmed = true;
-        _ring.ReceiveMultishot(Fd, UserData(ReceiveOperation));
+        _receiveMultishot = !NearReadBudget;
+        _ring.Receive(Fd, UserData(ReceiveOperation), _receiveMultishot);
     }
 
     private void OnReceived(int result, uint flags)
@@ -38,6 +47,12 @@ internal sealed partial class IoUringConnection
             }
 
             _ring.Recycle(bufferId);
+
+            // Near the read budget a multishot receive gives way to receives of one buffer (armed again below once it ends).
+            if (_receiveArmed && _receiveMultishot && NearReadBudget)
+            {
+                CancelReceive();
+            }
         }
         else if (result == 0)
         {
@@ -51,8 +66,8 @@ internal sealed partial class IoUringConnection
         }
 
         // Ended for want of a buffer (the loop's ring ran dry within one turn: buffers are back by now), after a pause
-        // that is over, or with EAGAIN (a receive whose poll woke many times for nothing is handed to a kernel worker,
-        // where the non-blocking socket does not wait; nothing was lost): arm again.
+        // that is over, with EAGAIN (a receive whose poll woke many times for nothing is handed to a kernel worker,
+        // where the non-blocking socket does not wait; nothing was lost), or a receive of one buffer done: arm again.
         if (!_receiveArmed && result != 0 && !ReceiveDone && !ReceivePaused && !Closed)
         {
             ArmReceive();
@@ -64,7 +79,8 @@ internal sealed partial class IoUringConnection
     /// <c>MaxReadBufferSize</c>, or the transport's total past <c>MaxTotalReadBufferSize</c> while this application
     /// is behind), the receive is cancelled until its flush completes: back-pressure reaches the peer through TCP's
     /// window. What arrives before the cancellation takes effect is written but not flushed until then: what the kernel
-    /// received for the connection in the turn it paused, at most its multishot retries (32 buffers, 128 KiB).
+    /// received for the connection in the turn it paused, at most its multishot retries (32 buffers, 128 KiB), or one
+    /// buffer near the read budget (<see cref="NearReadBudget"/>).
     /// </summary>
     private void CopyToInput(ReadOnlySpan<byte> data)
     {

@@ -156,13 +156,16 @@ internal sealed unsafe class IoUringPoller : IPoller
     /// <summary>The user_data of operation <paramref name="operation"/> (1 to 0xFD) of the handler with <paramref name="token"/>.</summary>
     public static ulong UserData(ulong token, byte operation) => ((ulong)operation << 56) | token;
 
-    /// <summary>A multishot receive into the loop's provided buffers.</summary>
-    public void ReceiveMultishot(int fd, ulong userData)
+    /// <summary>
+    /// A receive into the loop's provided buffers: multishot (a completion each time data arrives, until it ends), or
+    /// one buffer's worth once.
+    /// </summary>
+    public void Receive(int fd, ulong userData, bool multishot)
     {
         IoUringSqe* sqe = Next();
         sqe->Opcode = Ring.IORING_OP_RECV;
         sqe->Fd = fd;
-        sqe->IoPriority = Ring.IORING_RECV_MULTISHOT;
+        sqe->IoPriority = multishot ? Ring.IORING_RECV_MULTISHOT : (ushort)0;
         sqe->Flags = Ring.IOSQE_BUFFER_SELECT;
         sqe->BufferGroup = BufferGroup;
         sqe->UserData = userData;
