@@ -79,15 +79,15 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(count notExecuted)))
 done
 echo
-# The failed tests by name with the first line of their message, last, where a log's tail shows them.
+# The failed tests by name with the first lines of their message, last, where a log's tail shows them.
 for trx in "$results"/*.trx; do
   python3 - "$trx" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
     message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
-    first = (message.text or "").strip().splitlines()[:1] if message is not None else []
-    print(f"FAILED {r.get('testName')}: {first[0] if first else ''}"[:400])
+    lines = [l.strip() for l in (message.text or "").splitlines() if l.strip()] if message is not None else []
+    print(f"FAILED {r.get('testName')}: {' | '.join(lines[:4])}"[:800])
 PY
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"

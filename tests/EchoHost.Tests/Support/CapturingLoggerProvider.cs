@@ -10,7 +10,21 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
     public IReadOnlyList<(string Category, LogLevel Level, string Message)> Entries => [.. _entries];
 
+    /// <summary>
+    /// The entries at Warning or above, as text, but for Kestrel's slow-heartbeat warning: that one says the machine
+    /// running the tests is loaded (thread pool starvation), not that the service erred.
+    /// </summary>
+    public IReadOnlyList<string> Problems =>
+    [
+        .. _entries
+            .Where(e => e.Level >= LogLevel.Warning && !IsSlowHeartbeat(e))
+            .Select(e => $"{e.Level} {e.Category}: {e.Message}"),
+    ];
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
+
+    private static bool IsSlowHeartbeat((string Category, LogLevel Level, string Message) entry) =>
+        entry.Category == "Microsoft.AspNetCore.Server.Kestrel" && entry.Message.Contains("the heartbeat has been running for", StringComparison.Ordinal);
 
     public void Dispose()
     {
