@@ -93,7 +93,9 @@ public partial class TotalReadBufferTests
 
     /// <summary>
     /// Sends <paramref name="data"/> in 64 KiB writes until one makes no progress for two seconds; completes then with
-    /// the rest of the sending (that write, once the server reads again), whose result is every byte sent.
+    /// the rest of the sending (that write, once the server reads again), whose result is every byte sent. A kernel
+    /// that grows the server's receive buffer to tens of MiB (<c>net.ipv4.tcp_rmem</c>) may take all of it without a
+    /// stall: the service's own buffers are what the test holds to the cap, and the metrics say whether they were.
     /// </summary>
     private static async Task<(long Stalled, Task<long> Total)> SendUntilStalledAsync(Socket socket, byte[] data)
     {
@@ -112,7 +114,7 @@ public partial class TotalReadBufferTests
             }
         }
 
-        throw new InvalidOperationException($"All {data.Length:N0} bytes were sent to a server whose echo was never read.");
+        return (sent, Task.FromResult(sent));
     }
 
     private static async Task<string> ScrapeAsync(string http)
