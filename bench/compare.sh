@@ -12,7 +12,7 @@
 #   --scenarios LIST      pingpong-64,pingpong-128-500,pingpong-4k,rtt,burst,hold,framed-64,http-plaintext-50,
 #                         http-plaintext-256,http-plaintext-50-p16,http-plaintext-256-p16,
 #                         http-healthz,http-metrics,client-check (all)
-#   --servers LIST        native,native-iouring,sockets,c,go,python,plaintext-native,plaintext-sockets (all)
+#   --servers LIST        native,native-epoll,sockets,c,go,python,plaintext-native,plaintext-native-epoll,plaintext-sockets (all)
 #   --baseline NAME       the server ratios are taken to (sockets; plaintext-sockets in the plaintext scenarios)
 #   --duration S          measured seconds per run (8); --warmup S (2); --hold S (2); --pause S (1)
 #   --burst-clients N     burst: clients (10000); --hold-connections N: hold: connections (10000)

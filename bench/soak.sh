@@ -9,7 +9,7 @@
 #
 # Usage: bench/soak.sh [options]   (all options go to `echohost-load soak`)
 #   --duration S            seconds of load measured (600); --warmup S (10)
-#   --server native|native-iouring|sockets   the service's transport: native (the engine Auto picks), io_uring, Sockets (native)
+#   --server native|native-epoll|sockets     the service's transport: native (the engine Auto picks), epoll, Sockets (native)
 #   --raw-connections N     raw echo connection slots, churned (32)
 #   --framed-connections N  framed connection slots, churned (32)
 #   --hostile-interval MS   pause between hostile connections (50)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EchoHost.Transport.Native;
 using Microsoft.Extensions.Configuration;
 
 namespace EchoHost.Bench.Plaintext;
@@ -11,12 +12,13 @@ internal enum PlaintextTransport
 }
 
 /// <summary>
-/// What the command line chooses: <c>--transport native|sockets</c>, <c>--port P</c> (on 127.0.0.1) and
-/// <c>--inline-scheduling true|false</c> (the transport's <c>UnsafePreferInlineScheduling</c>).
+/// What the command line chooses: <c>--transport native|sockets</c>, <c>--port P</c> (on 127.0.0.1),
+/// <c>--inline-scheduling true|false</c> (the transport's <c>UnsafePreferInlineScheduling</c>) and, for the native
+/// transport, <c>--engine Auto|Epoll|IoUring</c> (its <c>Engine</c>).
 /// </summary>
-internal sealed record PlaintextOptions(PlaintextTransport Transport, int Port, bool InlineScheduling)
+internal sealed record PlaintextOptions(PlaintextTransport Transport, int Port, bool InlineScheduling, NativeTransportEngine Engine)
 {
-    public const string Usage = "usage: Plaintext --transport native|sockets --port P [--inline-scheduling true|false]";
+    public const string Usage = "usage: Plaintext --transport native|sockets --port P [--inline-scheduling true|false] [--engine Auto|Epoll|IoUring]";
 
     /// <exception cref="ArgumentException">A value is missing or not understood; the message names it.</exception>
     public static PlaintextOptions Read(IConfiguration configuration)
@@ -39,6 +41,12 @@ internal sealed record PlaintextOptions(PlaintextTransport Transport, int Port, 
             throw new ArgumentException($"--inline-scheduling is true or false, not '{inlineText}'.");
         }
 
-        return new PlaintextOptions(transport, port, inline);
+        var engineText = configuration["engine"] ?? nameof(NativeTransportEngine.Auto);
+        if (!Enum.TryParse<NativeTransportEngine>(engineText, ignoreCase: true, out var engine) || !Enum.IsDefined(engine))
+        {
+            throw new ArgumentException($"--engine is Auto, Epoll or IoUring, not '{engineText}'.");
+        }
+
+        return new PlaintextOptions(transport, port, inline, engine);
     }
 }

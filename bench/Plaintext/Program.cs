@@ -34,7 +34,11 @@ builder.WebHost
     });
 if (options.Transport == PlaintextTransport.Native)
 {
-    builder.WebHost.UseNativeTransport(native => native.UnsafePreferInlineScheduling = options.InlineScheduling);
+    builder.WebHost.UseNativeTransport(native =>
+    {
+        native.UnsafePreferInlineScheduling = options.InlineScheduling;
+        native.Engine = options.Engine;
+    });
 }
 else
 {

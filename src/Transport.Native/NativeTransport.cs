@@ -9,8 +9,8 @@ public static class NativeTransport
     public static bool IsSupported => EngineName is not null;
 
     /// <summary>
-    /// The engine that <see cref="NativeTransportEngine.Auto"/> runs here (<c>epoll</c> on Linux, <c>kqueue</c> on
-    /// macOS and FreeBSD, <c>iocp</c> on Windows), or null where none does.
+    /// The engine that <see cref="NativeTransportEngine.Auto"/> runs here (<c>io_uring</c> on Linux, or <c>epoll</c>
+    /// where io_uring cannot run; <c>kqueue</c> on macOS and FreeBSD; <c>iocp</c> on Windows), or null where none does.
     /// </summary>
     public static string? EngineName { get; } = NativeEngines.Select(NativeTransportEngine.Auto, out _)?.Definition.Name;
 

@@ -3,7 +3,10 @@ namespace EchoHost.Transport.Native;
 /// <summary>The engines of the native transport, as configuration names them (<c>EchoHost:Native:Engine</c>).</summary>
 public enum NativeTransportEngine
 {
-    /// <summary>The running operating system's engine: epoll on Linux, kqueue on macOS and FreeBSD, IOCP on Windows.</summary>
+    /// <summary>
+    /// The running operating system's engine: io_uring on Linux, or epoll where io_uring cannot run (with a logged
+    /// reason); kqueue on macOS and FreeBSD; IOCP on Windows.
+    /// </summary>
     Auto,
 
     /// <summary>Linux's epoll: readiness, then the transport's own system calls.</summary>

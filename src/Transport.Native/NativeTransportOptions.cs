@@ -51,9 +51,9 @@ public sealed class NativeTransportOptions
     public bool ReusePort { get; set; }
 
     /// <summary>
-    /// The engine: <see cref="NativeTransportEngine.Auto"/> (the default: the operating system's engine), or one by
-    /// name. An engine this system cannot run stops the first bind with <see cref="PlatformNotSupportedException"/>
-    /// (check <see cref="NativeTransport.TryGetEngineName"/> first).
+    /// The engine: <see cref="NativeTransportEngine.Auto"/> (the default: the operating system's engine, io_uring on
+    /// Linux with epoll where io_uring cannot run), or one by name. An engine this system cannot run stops the first
+    /// bind with <see cref="PlatformNotSupportedException"/> (check <see cref="NativeTransport.TryGetEngineName"/> first).
     /// </summary>
     public NativeTransportEngine Engine { get; set; }
 

@@ -9,8 +9,8 @@ public static class WebHostBuilderNativeTransportExtensions
 {
     /// <summary>
     /// Makes Kestrel listen through the native transport instead of its Sockets transport, on the engine of
-    /// <see cref="NativeTransportOptions.Engine"/>: by default the operating system's (epoll on Linux, kqueue on macOS
-    /// and FreeBSD, IOCP on Windows), or one by name (<see cref="NativeTransportEngine.IoUring"/> on Linux 6.1 or later).
+    /// <see cref="NativeTransportOptions.Engine"/>: by default the operating system's (io_uring on Linux 6.1 or later,
+    /// epoll where io_uring cannot run; kqueue on macOS and FreeBSD; IOCP on Windows), or one by name.
     /// Throws <see cref="PlatformNotSupportedException"/> at start-up where that engine cannot run, with the reason;
     /// check <see cref="NativeTransport.IsSupported"/> or <see cref="NativeTransport.TryGetEngineName"/> to fall back.
     /// </summary>

@@ -22,7 +22,7 @@ public class DescriptorExhaustionTests
 
     [Theory]
     [ForEachBuild("Native")]
-    [ForEachBuild(Support.Transports.NativeIoUring)]
+    [ForEachBuild(Support.Transports.NativeEpoll)]
     public async Task Native_transport_does_not_spin_when_out_of_descriptors_and_recovers(string build, string transport)
     {
         await using var process = EchoHostProcess.Start(build,

@@ -105,8 +105,8 @@ public class EchoTests(SharedServers servers) : IClassFixture<SharedServers>
 
         var expected = transport switch
         {
-            "Native" => "Using the Native transport with the epoll engine (EchoHost:Transport is Native)",
-            Support.Transports.NativeIoUring => "Using the Native transport with the io_uring engine (EchoHost:Transport is Native)",
+            "Native" => "Using the Native transport with the io_uring engine (EchoHost:Transport is Native)",
+            Support.Transports.NativeEpoll => "Using the Native transport with the epoll engine (EchoHost:Transport is Native)",
             _ => "Using the Sockets transport (EchoHost:Transport is Sockets)",
         };
         Assert.Contains(expected, process.StandardOutput, StringComparison.Ordinal);

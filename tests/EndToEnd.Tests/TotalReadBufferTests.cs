@@ -21,7 +21,7 @@ public partial class TotalReadBufferTests
 
     [Theory]
     [ForEachBuild("Native")]
-    [ForEachBuild(Transports.NativeIoUring)]
+    [ForEachBuild(Transports.NativeEpoll)]
     public async Task Clients_that_do_not_read_are_held_at_the_total_and_a_frame_larger_than_it_is_still_answered(string build, string transport)
     {
         await using var process = EchoHostProcess.StartOnLoopback(build, transport, $"--EchoHost:Native:MaxTotalReadBufferSize={Cap}");

@@ -43,8 +43,8 @@ public class WrkPipelineTests
 
         // The plaintext scenarios run on the plaintext application alone, EchoHost's paths on EchoHost alone.
         var servers = ServerSpec.Defaults("/repo");
-        Assert.Equal(["plaintext-native", "plaintext-sockets"], servers.Where(s => s.Has(ServerEndpoint.Plaintext)).Select(s => s.Name));
-        Assert.Equal(["native", "native-iouring", "sockets"], servers.Where(s => s.Has(ServerEndpoint.Http)).Select(s => s.Name));
+        Assert.Equal(["plaintext-native", "plaintext-native-epoll", "plaintext-sockets"], servers.Where(s => s.Has(ServerEndpoint.Plaintext)).Select(s => s.Name));
+        Assert.Equal(["native", "native-epoll", "sockets"], servers.Where(s => s.Has(ServerEndpoint.Http)).Select(s => s.Name));
         Assert.DoesNotContain(servers, s => s.Has(ServerEndpoint.Plaintext) && s.Has(ServerEndpoint.Echo));
     }
 

@@ -146,15 +146,15 @@ public abstract class DescriptorLeakTests(TransportSelector transport, ITestOutp
 public sealed class SocketsDescriptorLeakTests(ITestOutputHelper output)
     : DescriptorLeakTests(TransportSelector.Sockets, output);
 
-/// <summary>Descriptor counting on the native transport with its default options.</summary>
+/// <summary>Descriptor counting on the native transport with its default options (io_uring on Linux).</summary>
 [Collection(DescriptorCountingDefinition.Name)]
 public sealed class NativeDescriptorLeakTests(ITestOutputHelper output)
     : DescriptorLeakTests(TransportSelector.NativeDefaults, output);
 
-/// <summary>Descriptor counting on the native transport with one event loop.</summary>
+/// <summary>Descriptor counting on the epoll engine with one event loop.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
-public sealed class NativeSingleLoopDescriptorLeakTests(ITestOutputHelper output)
-    : DescriptorLeakTests(TransportSelector.NativeSingleLoop, output);
+public sealed class NativeEpollSingleLoopDescriptorLeakTests(ITestOutputHelper output)
+    : DescriptorLeakTests(TransportSelector.NativeEpollSingleLoop, output);
 
 /// <summary>Descriptor counting on the native transport with a listening socket per loop and inline scheduling.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
@@ -171,7 +171,7 @@ public sealed class NativeKqueueMacOSDescriptorLeakTests(ITestOutputHelper outpu
 public sealed class NativeKqueueFreeBsdDescriptorLeakTests(ITestOutputHelper output)
     : DescriptorLeakTests(TransportSelector.NativeKqueueFreeBsd, output);
 
-/// <summary>Descriptor counting on the io_uring engine.</summary>
+/// <summary>Descriptor counting on the epoll engine.</summary>
 [Collection(DescriptorCountingDefinition.Name)]
-public sealed class NativeIoUringDescriptorLeakTests(ITestOutputHelper output)
-    : DescriptorLeakTests(TransportSelector.NativeIoUring, output);
+public sealed class NativeEpollDescriptorLeakTests(ITestOutputHelper output)
+    : DescriptorLeakTests(TransportSelector.NativeEpoll, output);

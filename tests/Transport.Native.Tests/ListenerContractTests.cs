@@ -16,7 +16,7 @@ public sealed class ListenerContractTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    public static TheoryData<string> Transports => new() { "Sockets", "Native", "NativeIoUring", "NativeKqueueMacOS", "NativeKqueueFreeBsd" };
+    public static TheoryData<string> Transports => new() { "Sockets", "Native", "NativeEpoll", "NativeKqueueMacOS", "NativeKqueueFreeBsd" };
 
     [Theory]
     [MemberData(nameof(Transports))]
@@ -73,9 +73,9 @@ public sealed class ListenerContractTests
         }
 
         var options = new NativeTransportOptions();
-        if (transport == "NativeIoUring")
+        if (transport == "NativeEpoll")
         {
-            options.Engine = NativeTransportEngine.IoUring;
+            options.Engine = NativeTransportEngine.Epoll;
         }
         else if (transport != "Native")
         {

@@ -610,17 +610,25 @@ public abstract class TransportConformanceTests(TransportSelector transport, ITe
 public sealed class SocketsTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.Sockets, output);
 
-/// <summary>The suite on the native transport with its default options.</summary>
+/// <summary>The suite on the native transport with its default options (io_uring on Linux).</summary>
 public sealed class NativeTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeDefaults, output);
-
-/// <summary>The suite on the native transport with one event loop for every connection.</summary>
-public sealed class NativeSingleLoopTransportConformanceTests(ITestOutputHelper output)
-    : TransportConformanceTests(TransportSelector.NativeSingleLoop, output);
 
 /// <summary>The suite on the native transport with a listening socket per loop and application code run inline on the loops.</summary>
 public sealed class NativeReusePortInlineTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeReusePortInline, output);
+
+/// <summary>The suite on the epoll engine.</summary>
+public sealed class NativeEpollTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeEpoll, output);
+
+/// <summary>The suite on the epoll engine with one event loop for every connection.</summary>
+public sealed class NativeEpollSingleLoopTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeEpollSingleLoop, output);
+
+/// <summary>The suite on the epoll engine with a listening socket per loop and application code run inline on the loops.</summary>
+public sealed class NativeEpollReusePortInlineTransportConformanceTests(ITestOutputHelper output)
+    : TransportConformanceTests(TransportSelector.NativeEpollReusePortInline, output);
 
 /// <summary>The suite on the kqueue engine with macOS's struct kevent, over the epoll-backed kqueue emulation.</summary>
 public sealed class NativeKqueueMacOSTransportConformanceTests(ITestOutputHelper output)
@@ -629,10 +637,6 @@ public sealed class NativeKqueueMacOSTransportConformanceTests(ITestOutputHelper
 /// <summary>The suite on the kqueue engine with FreeBSD's struct kevent, over the epoll-backed kqueue emulation.</summary>
 public sealed class NativeKqueueFreeBsdTransportConformanceTests(ITestOutputHelper output)
     : TransportConformanceTests(TransportSelector.NativeKqueueFreeBsd, output);
-
-/// <summary>The suite on the io_uring engine.</summary>
-public sealed class NativeIoUringTransportConformanceTests(ITestOutputHelper output)
-    : TransportConformanceTests(TransportSelector.NativeIoUring, output);
 
 /// <summary>The suite on the io_uring engine with one loop and application code run inline on it.</summary>
 public sealed class NativeIoUringSingleLoopInlineTransportConformanceTests(ITestOutputHelper output)

@@ -16,11 +16,26 @@ public abstract class TransportSelector
     /// <summary>The native transport, optionally with options set by <paramref name="configure"/>.</summary>
     public static TransportSelector Native(string name, Action<NativeTransportOptions>? configure = null) => new NativeSelector(name, configure);
 
-    /// <summary>The native transport on its defaults.</summary>
+    /// <summary>The native transport on its defaults: the engine <c>Auto</c> picks, io_uring on Linux.</summary>
     public static TransportSelector NativeDefaults { get; } = Native("Native");
 
-    /// <summary>The native transport with one event loop for every connection.</summary>
-    public static TransportSelector NativeSingleLoop { get; } = Native("Native (ThreadCount = 1)", o => o.ThreadCount = 1);
+    /// <summary>The native transport's epoll engine, asked for by name as configuration does.</summary>
+    public static TransportSelector NativeEpoll { get; } = Native("Native epoll", o => o.Engine = NativeTransportEngine.Epoll);
+
+    /// <summary>The epoll engine with one event loop for every connection.</summary>
+    public static TransportSelector NativeEpollSingleLoop { get; } = Native("Native epoll (ThreadCount = 1)", o =>
+    {
+        o.Engine = NativeTransportEngine.Epoll;
+        o.ThreadCount = 1;
+    });
+
+    /// <summary>The epoll engine with a listening socket per loop and application code run inline on the loops.</summary>
+    public static TransportSelector NativeEpollReusePortInline { get; } = Native("Native epoll (ReusePort, inline)", o =>
+    {
+        o.Engine = NativeTransportEngine.Epoll;
+        o.ReusePort = true;
+        o.UnsafePreferInlineScheduling = true;
+    });
 
     /// <summary>The native transport with a listening socket per loop and application code run inline on the loops.</summary>
     public static TransportSelector NativeReusePortInline { get; } = Native("Native (ReusePort, inline)", o =>
@@ -45,9 +60,6 @@ public abstract class TransportSelector
         KqueueShim.Install();
         o.EngineOverride = NativeEngine.KqueueFreeBsd;
     });
-
-    /// <summary>The native transport's io_uring engine, asked for by name as configuration does.</summary>
-    public static TransportSelector NativeIoUring { get; } = Native("Native io_uring", o => o.Engine = NativeTransportEngine.IoUring);
 
     /// <summary>The io_uring engine with one loop for every connection and application code run inline on it.</summary>
     public static TransportSelector NativeIoUringSingleLoopInline { get; } = Native("Native io_uring (ThreadCount = 1, inline)", o =>

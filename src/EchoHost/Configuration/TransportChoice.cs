@@ -5,7 +5,7 @@ namespace EchoHost.Configuration;
 /// <summary>The transports Kestrel can run on here.</summary>
 internal enum TransportKind
 {
-    /// <summary>EchoHost's own transport: the epoll engine on Linux, kqueue on macOS and FreeBSD, IOCP on Windows.</summary>
+    /// <summary>EchoHost's own transport: io_uring (or epoll) on Linux, kqueue on macOS and FreeBSD, IOCP on Windows.</summary>
     Native,
 
     /// <summary>Kestrel's built-in socket transport.</summary>

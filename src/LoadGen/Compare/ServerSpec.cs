@@ -48,12 +48,13 @@ internal sealed record ServerSpec(string Name, string Command)
         return
         [
             new("native", echoHost + " --EchoHost:Transport=Native"),
-            new("native-iouring", echoHost + " --EchoHost:Transport=Native --EchoHost:Native:Engine=IoUring"),
+            new("native-epoll", echoHost + " --EchoHost:Transport=Native --EchoHost:Native:Engine=Epoll"),
             new("sockets", echoHost + " --EchoHost:Transport=Sockets"),
             new("c", $"exec {Quote(Path.Combine(root, "bench/out/echo_server"))} {{port}}"),
             new("go", $"exec {Quote(Path.Combine(root, "bench/out/echo-go"))} {{port}}"),
             new("python", $"exec python3 {Quote(Path.Combine(root, "bench/peers/python/echo_server.py"))} {{port}}"),
             new(PlaintextPrefix + "native", plaintext + " --transport native --inline-scheduling true"),
+            new(PlaintextPrefix + "native-epoll", plaintext + " --transport native --inline-scheduling true --engine Epoll"),
             new(PlaintextPrefix + "sockets", plaintext + " --transport sockets --inline-scheduling false"),
         ];
     }

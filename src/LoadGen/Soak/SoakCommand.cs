@@ -9,7 +9,7 @@ internal sealed class SoakCommand
     private static readonly SoakSettings Defaults = new() { Root = "" };
 
     private readonly Option<string?> _root = new("--root") { Description = "The repository, whose built service is started [default: the nearest directory upwards with EchoHost.sln]", HelpName = "DIR" };
-    private readonly Option<string> _server = new Option<string>("--server") { Description = "The service's transport: native (its engine by default), native-iouring (the io_uring engine) or sockets", DefaultValueFactory = _ => Defaults.Server }.AcceptOnlyFromAmong("native", "native-iouring", "sockets");
+    private readonly Option<string> _server = new Option<string>("--server") { Description = "The service's transport: native (the engine Auto picks: io_uring on Linux), native-epoll (the epoll engine) or sockets", DefaultValueFactory = _ => Defaults.Server }.AcceptOnlyFromAmong("native", "native-epoll", "sockets");
     private readonly Option<double> _duration = CliOptions.Seconds("--duration", "Seconds of load after the warm-up", Defaults.Duration.TotalSeconds, least: 0.001);
     private readonly Option<double> _warmup = CliOptions.Seconds("--warmup", "Seconds of load before the start figures are taken", Defaults.Warmup.TotalSeconds);
     private readonly Option<int> _rawConnections = CliOptions.Int("--raw-connections", "Raw echo connection slots", Defaults.RawConnections);

@@ -26,7 +26,7 @@ internal sealed class SoakRunner(SoakSettings settings, TextWriter? progress)
     public SoakReport Run()
     {
         var spec = ServerSpec.Defaults(settings.Root).FirstOrDefault(s => s.Name == settings.Server)
-            ?? throw new InvalidOperationException($"No server named {settings.Server}: native, native-iouring or sockets.");
+            ?? throw new InvalidOperationException($"No server named {settings.Server}: native, native-epoll or sockets.");
         var launcher = new ProcessLauncher(settings.Root, settings.ServerCpu);
         var log = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"echohost-soak-{Environment.ProcessId}.log"));
         using var server = launcher.Start(spec, log);

@@ -6,7 +6,7 @@ internal sealed record SoakSettings
     /// <summary>The repository, whose built service is started.</summary>
     public required string Root { get; init; }
 
-    /// <summary><c>native</c>, <c>native-iouring</c> or <c>sockets</c>: the service's transport (and engine).</summary>
+    /// <summary><c>native</c>, <c>native-epoll</c> or <c>sockets</c>: the service's transport (and engine).</summary>
     public string Server { get; init; } = "native";
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(10);

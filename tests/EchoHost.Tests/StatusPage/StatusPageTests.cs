@@ -76,7 +76,7 @@ public class StatusPageTests
 
         // The page fetched its figures more than once, and shows every endpoint.
         await browser.WaitUntilAsync("Number(document.getElementById('updates')?.dataset.count) >= 2");
-        Assert.Equal("Native (epoll)", (await browser.EvaluateAsync("document.getElementById('transport').textContent")).GetString());
+        Assert.Equal("Native (io_uring)", (await browser.EvaluateAsync("document.getElementById('transport').textContent")).GetString());
         var rows = (await browser.EvaluateAsync("[...document.querySelectorAll('#endpoints tr')].map(r => r.dataset.endpoint).join(' ')")).GetString();
         Assert.Equal("echo/echo framed/framed http/http http/websocket", rows);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using EchoHost.Client;
 using EchoHost.EndToEnd.Tests.Support;
 using EchoHost.Protocol;
@@ -86,6 +87,27 @@ public sealed class ContainerImageTests(LocalImage image, ITestOutputHelper outp
         var context = $"Targets: {await prometheus.TargetsAsync()}{Environment.NewLine}Prometheus log:{Environment.NewLine}{prometheus.Log}";
         Assert.True(up is [{ Value: 1 }], $"Prometheus did not report the container up within {PrometheusTimeout}. {context}");
         Assert.True(received is [{ Value: >= 256 * 1024 }], $"{query}: {string.Join(", ", received?.Select(r => r.Value) ?? [])}. {context}");
+    }
+
+    [Fact]
+    public async Task The_log_names_the_engine_that_runs_and_says_why_when_the_runtime_refuses_io_uring()
+    {
+        // A container runtime's default seccomp profile may refuse io_uring: the service then runs epoll, never silently.
+        var container = await image.SharedAsync();
+        var logs = await container.LogsAsync();
+        var engine = Regex.Match(logs, @"Using the Native transport with the (?<engine>\S+) engine");
+        Assert.True(engine.Success, $"no transport line in the container's log:{Environment.NewLine}{logs}");
+        output.WriteLine(engine.Value);
+        if (engine.Groups["engine"].Value == "epoll")
+        {
+            var reason = Regex.Match(logs, @"Native transport: io_uring cannot run: [^\r\n]+; running epoll instead\.");
+            Assert.True(reason.Success, $"epoll runs and the log does not say why:{Environment.NewLine}{logs}");
+            output.WriteLine(reason.Value);
+        }
+        else
+        {
+            Assert.Equal("io_uring", engine.Groups["engine"].Value);
+        }
     }
 
     [Fact]

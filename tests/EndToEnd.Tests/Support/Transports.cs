@@ -2,15 +2,15 @@ namespace EchoHost.EndToEnd.Tests.Support;
 
 /// <summary>
 /// The transports every relevant test runs on: Kestrel's Sockets as the reference, and ours with the engine this
-/// operating system picks and with io_uring asked for by configuration.
+/// operating system picks (io_uring on Linux) and with epoll asked for by configuration.
 /// </summary>
 public static class Transports
 {
-    /// <summary>The native transport on its io_uring engine (<c>EchoHost:Native:Engine=IoUring</c>).</summary>
-    public const string NativeIoUring = "NativeIoUring";
+    /// <summary>The native transport on its epoll engine (<c>EchoHost:Native:Engine=Epoll</c>).</summary>
+    public const string NativeEpoll = "NativeEpoll";
 
     /// <summary>
-    /// (build, transport): each of <see cref="ServiceBuilds"/> with Sockets and Native, and the JIT build with io_uring
+    /// (build, transport): each of <see cref="ServiceBuilds"/> with Sockets and Native, and the JIT build with epoll
     /// as well (the engine is the same code in both builds; the builds differ in what the runtime does around it).
     /// </summary>
     public static TheoryData<string, string> All
@@ -24,7 +24,7 @@ public static class Transports
                 data.Add(build, "Native");
             }
 
-            data.Add(ServiceBuilds.Jit, NativeIoUring);
+            data.Add(ServiceBuilds.Jit, NativeEpoll);
             return data;
         }
     }
@@ -39,16 +39,16 @@ public static class Transports
     public static Dictionary<string, string> Environment(string transport)
     {
         var variables = new Dictionary<string, string> { ["EchoHost__Transport"] = TransportName(transport) };
-        if (transport == NativeIoUring)
+        if (transport == NativeEpoll)
         {
-            variables["EchoHost__Native__Engine"] = "IoUring";
+            variables["EchoHost__Native__Engine"] = "Epoll";
         }
 
         return variables;
     }
 
     /// <summary>The command-line arguments that pick <paramref name="transport"/>.</summary>
-    public static string[] Arguments(string transport) => transport == NativeIoUring
-        ? ["--EchoHost:Transport=Native", "--EchoHost:Native:Engine=IoUring"]
+    public static string[] Arguments(string transport) => transport == NativeEpoll
+        ? ["--EchoHost:Transport=Native", "--EchoHost:Native:Engine=Epoll"]
         : [$"--EchoHost:Transport={transport}"];
 }
