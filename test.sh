@@ -8,11 +8,12 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # Tools the tests run: prlimit (util-linux), kill (procps), python3 (a launcher that plays systemd's journal) and Wine
 # (wine, wine64, which runs the service's Windows build to test the IOCP engine) for the end-to-end tests, gcc for
-# the transport's, promtool and the prometheus server (prometheus) for the metrics', chromium for the load generator's
-# report, systemd-socket-activate and systemd-analyze (systemd) and plistutil (libplist-utils) for the service managers',
-# openssl for the TLS tests' certificates and their s_client, podman with runc and debootstrap for the container
-# image's (deploy/container/build-local-image.sh builds it and its base images), haproxy and nginx with its stream
-# module (libnginx-mod-stream) for the tests of several instances behind a load balancer speaking the PROXY protocol.
+# the transport's and the end-to-end tests' C helpers, promtool and the prometheus server (prometheus) for the
+# metrics', chromium for the load generator's report, systemd-socket-activate and systemd-analyze (systemd) and
+# plistutil (libplist-utils) for the service managers', openssl for the TLS tests' certificates and their s_client,
+# podman with runc and debootstrap for the container image's (deploy/container/build-local-image.sh builds it and its
+# base images), haproxy and nginx with its stream module (libnginx-mod-stream) for the tests of several instances
+# behind a load balancer speaking the PROXY protocol.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -27,7 +28,8 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 [[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] || missing+=(libnginx-mod-stream)
-# The compiler and C headers the transport tests build their kqueue emulation with (kqueue_shim.c).
+# The compiler and C headers the transport tests build their kqueue emulation with (kqueue_shim.c), and the end-to-end
+# tests their launcher under a seccomp filter that refuses io_uring (refuse_io_uring.c).
 if ! command -v gcc >/dev/null 2>&1; then
   missing+=(gcc libc6-dev)
 elif ! printf '#include <sys/epoll.h>\n' | gcc -E -x c - >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
+using EchoHost.Tests.Support;
 using FreeBsdKqueue = EchoHost.Transport.Native.Interop.FreeBsd.Kqueue;
 using MacOSKqueue = EchoHost.Transport.Native.Interop.MacOS.Kqueue;
 
@@ -44,29 +44,8 @@ internal static class KqueueShim
 
     private static string Compile(string source, string output, params string[] defines)
     {
-        string[] arguments = ["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", .. defines, "-o", output, source, "-lpthread"];
-        var start = new ProcessStartInfo("gcc", arguments) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        Process gcc;
-        try
-        {
-            gcc = Process.Start(start) ?? throw new InvalidOperationException("gcc did not start.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("The kqueue engine's tests build their kqueue emulation with gcc, which is not installed (./test.sh installs it: apt-get install gcc libc6-dev).", ex);
-        }
-
-        using (gcc)
-        {
-            string errors = gcc.StandardError.ReadToEnd();
-            gcc.StandardOutput.ReadToEnd();
-            gcc.WaitForExit();
-            if (gcc.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"gcc {string.Join(' ', arguments)} failed ({gcc.ExitCode}): {errors}");
-            }
-        }
-
+        Gcc.Run("The kqueue engine's tests build their kqueue emulation",
+            ["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", .. defines, "-o", output, source, "-lpthread"]);
         return output;
     }
 }
