@@ -263,16 +263,19 @@ public class LimitsTests
         using var idleEcho = await Loopback.ConnectAsync(server.EndPointOf("echo"));
         using var active = await server.ConnectAsync();
 
+        // The clock moves until both idle connections are closed: the service may start watching the echo one a
+        // moment after the framed ones (it is another endpoint's), so its timeout may end later on this clock.
         var idleClosed = idle.ReadUntilClosedAsync();
+        var idleEchoClosed = Loopback.WaitForCloseAsync(idleEcho);
         ulong id = 1;
-        while (!idleClosed.IsCompleted)
+        while (!idleClosed.IsCompleted || !idleEchoClosed.IsCompleted)
         {
             await AssertUsableAsync(active, id++);
             time.Advance(TimeSpan.FromMilliseconds(100));
         }
 
         AssertOnlyGoAway(await idleClosed, "idle timeout");
-        Assert.True(await Loopback.WaitForCloseAsync(idleEcho));
+        Assert.True(await idleEchoClosed);
         await AssertUsableAsync(active, id);
         await metrics.WaitForAsync("echohost.connections.timed_out", ("endpoint", "echo"), 1);
         Assert.Equal(1, metrics.Read("echohost.connections.timed_out", ("endpoint", "framed"), ("reason", "idle_timeout")));
@@ -282,40 +285,38 @@ public class LimitsTests
     [MemberData(nameof(Transports))]
     public async Task A_frame_trickling_in_gets_frame_timeout_and_is_closed_while_a_normal_client_is_served(string transport)
     {
-        await using var server = await FramedServer.StartAsync(transport, "--EchoHost:Endpoints:framed:Limits:FrameGracePeriod=00:00:01");
+        var time = new FakeTimeProvider();
+        await using var server = await FramedServer.StartAsync(transport, time, "--EchoHost:Endpoints:framed:Limits:FrameGracePeriod=00:00:01");
         using var metrics = new ServiceMeasurements(server);
         using var slow = await server.ConnectAsync();
         using var normal = await server.ConnectAsync();
 
-        // One byte every 100 ms: far below the 240 bytes a second the endpoint asks for, header first.
+        // One byte every 100 ms of the service's clock: far below the 240 bytes a second the endpoint asks for, header
+        // first. A round trip of the normal client between bytes lets the service read each before the clock moves.
         var frame = FramedTestClient.Request(1, MessageTypes.Echo, new byte[100]);
-        using var stop = new CancellationTokenSource();
-        var trickle = Task.Run(async () =>
+        var closed = slow.ReadUntilClosedAsync();
+        ulong id = 1;
+        for (var i = 0; i < frame.Length && !closed.IsCompleted; i++)
         {
             try
             {
-                for (var i = 0; i < frame.Length && !stop.IsCancellationRequested; i++)
-                {
-                    await slow.Socket.SendAsync(frame.AsMemory(i, 1), SocketFlags.None);
-                    await Task.Delay(100);
-                }
+                await slow.Socket.SendAsync(frame.AsMemory(i, 1), SocketFlags.None);
             }
             catch (SocketException)
             {
-                // The server has closed the connection.
+                break; // The server has closed the connection.
             }
-        });
 
-        await AssertUsableAsync(normal, 1);
-        var frames = await slow.ReadUntilClosedAsync();
-        await stop.CancelAsync();
-        await trickle;
+            await AssertUsableAsync(normal, id++);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
 
+        var frames = await closed;
         var error = Assert.Single(frames);
         Assert.Equal(ErrorCodes.FrameTimeout, error.Code);
         Assert.Equal(0UL, error.Id);
         Assert.Equal(0, error.Type);
-        await AssertUsableAsync(normal, 2);
+        await AssertUsableAsync(normal, id);
         Assert.Equal(1, metrics.Read("echohost.connections.timed_out", ("endpoint", "framed"), ("reason", "frame_timeout")));
         Assert.Equal(1, metrics.Read("echohost.errors", ("endpoint", "framed"), ("code", ErrorCodes.FrameTimeout)));
     }

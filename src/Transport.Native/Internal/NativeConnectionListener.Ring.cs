@@ -9,20 +9,27 @@ namespace EchoHost.Transport.Native.Internal;
 internal sealed partial class NativeConnectionListener
 {
     /// <summary>
-    /// Accepting on an io_uring loop: one multishot accept per listening socket, which completes once per connection
-    /// with its descriptor, instead of a poll and an <c>accept4</c> per connection. The peer's address is read from the
-    /// socket (<c>SO_PEERNAME</c>), since every completion of one accept would write the same buffer. The limits are the readiness
-    /// engines': when the listener's queue is full or the process is short of descriptors the accept is cancelled
-    /// (what completed meanwhile is still served), and it is armed again when there is room, after the same back-off.
+    /// Accepting on an io_uring loop: a few accepts wait on the ring per listening socket, each completing with one
+    /// connection's descriptor, and each completion queues the next, so accepting costs no system call of its own.
+    /// The peer's address is read from the socket (<c>SO_PEERNAME</c>). The limits are the readiness engines': when the
+    /// listener's queue is full or the process is short of descriptors the waiting accepts are cancelled (what completed
+    /// meanwhile is still served), and accepting starts again when there is room, after the same back-off.
     /// </summary>
     private sealed partial class ListenSocket : ICompletionHandler
     {
         private const byte AcceptOperation = 1;
         private const byte CancelOperation = 2;
 
-        // Loop-thread state of the ring's accept.
+        /// <summary>
+        /// Accepts that wait at once. Not a multishot accept: that one empties the kernel's queue before the loop sees
+        /// a completion, and could take the descriptors the runtime needs (a limit lowered while it runs is only seen
+        /// after). These few take at most this many past the last check, well inside the headroom.
+        /// </summary>
+        private const int AcceptsWaiting = 8;
+
+        // Loop-thread state of the ring's accepts.
         private IoUringPoller? _ring;
-        private bool _acceptArmed;
+        private int _acceptsArmed;
         private bool _cancelRequested;
 
         private void RegisterOnRing(IoUringPoller ring)
@@ -33,10 +40,14 @@ internal sealed partial class NativeConnectionListener
             ArmAccept();
         }
 
-        /// <summary>Arms the multishot accept, unless it runs, the socket is closed, accepting backs off or the queue is full.</summary>
+        /// <summary>
+        /// Queues accepts up to <see cref="AcceptsWaiting"/> (one at a time, each after a check, when short of
+        /// descriptors), unless the socket is closed, accepting backs off, a cancellation runs or the queue is full.
+        /// </summary>
         private void ArmAccept()
         {
-            if (_acceptArmed || _closed || _backingOff || !listener.HasRoom())
+            int wanted = _lowOnDescriptors ? 1 : AcceptsWaiting;
+            if (_acceptsArmed >= wanted || _cancelRequested || _closed || _backingOff || !listener.HasRoom())
             {
                 return;
             }
@@ -47,31 +58,32 @@ internal sealed partial class NativeConnectionListener
                 return;
             }
 
-            _acceptArmed = true;
-            _ring!.AcceptMultishot(Fd, IoUringPoller.UserData(_token, AcceptOperation));
+            for (; _acceptsArmed < wanted; _acceptsArmed++)
+            {
+                _ring!.Accept(Fd, IoUringPoller.UserData(_token, AcceptOperation));
+            }
         }
 
-        /// <summary>Stops the multishot accept; its last completion (<c>ECANCELED</c>) arms it again if it may.</summary>
+        /// <summary>Cancels the waiting accepts; the last one's completion (<c>ECANCELED</c>) arms them again if it may.</summary>
         private void CancelAccept()
         {
-            if (_acceptArmed && !_cancelRequested)
+            if (_acceptsArmed > 0 && !_cancelRequested)
             {
                 _cancelRequested = true;
-                _ring!.Cancel(IoUringPoller.UserData(_token, AcceptOperation), IoUringPoller.UserData(_token, CancelOperation));
+                _ring!.CancelEvery(IoUringPoller.UserData(_token, AcceptOperation), IoUringPoller.UserData(_token, CancelOperation));
             }
         }
 
         public void OnCompleted(byte operation, int result, uint flags)
         {
-            // A cancellation's own completion says nothing the accept's last one does not.
+            // A cancellation's own completion says nothing the accepts' do not.
             if (operation != AcceptOperation)
             {
                 return;
             }
 
-            if ((flags & Ring.IORING_CQE_F_MORE) == 0)
+            if (--_acceptsArmed == 0)
             {
-                _acceptArmed = false;
                 _cancelRequested = false;
             }
 
@@ -82,13 +94,13 @@ internal sealed partial class NativeConnectionListener
             }
             else if (result != -Errno.ECANCELED && result != -Errno.EAGAIN && !_closed)
             {
-                // EMFILE, ENFILE and the like end the multishot accept: no spinning; the back-off arms it again.
+                // EMFILE, ENFILE and the like: no spinning; the back-off cancels the other accepts and starts them again.
                 acceptAgain = OnAcceptFailed(-result);
             }
 
             if (_closed)
             {
-                if (!_acceptArmed)
+                if (_acceptsArmed == 0)
                 {
                     CloseNow();
                 }
@@ -125,6 +137,7 @@ internal sealed partial class NativeConnectionListener
                 return false;
             }
 
+            // Short of descriptors, accepting goes on one connection at a time, each after a check.
             if (_lowOnDescriptors || !listener.HasRoom())
             {
                 CancelAccept();
@@ -149,13 +162,13 @@ internal sealed partial class NativeConnectionListener
         }
 
         /// <summary>
-        /// Cancels the accept through the ring, at once, and closes the socket when its last completion has come (any
-        /// connection it accepted meanwhile is closed); without one running, closes it now.
+        /// Cancels the accepts through the ring, at once, and closes the socket when the last has completed (any
+        /// connection they accepted meanwhile is closed); with none waiting, closes it now.
         /// </summary>
         private void CloseOnRing()
         {
             _closed = true;
-            if (_acceptArmed)
+            if (_acceptsArmed > 0)
             {
                 CancelAccept();
                 _ring!.SubmitNow();

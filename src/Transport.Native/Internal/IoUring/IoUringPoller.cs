@@ -172,15 +172,14 @@ internal sealed unsafe class IoUringPoller : IPoller
     }
 
     /// <summary>
-    /// A multishot accept of non-blocking, close-on-exec sockets: one completion per connection, each with its
-    /// descriptor. No address is asked for: every completion would write the same one, before the loop reads it.
+    /// An accept of one non-blocking, close-on-exec socket, which completes with its descriptor. No address is asked
+    /// for: several accepts may wait on one listening socket, and the peer's is read from the socket.
     /// </summary>
-    public void AcceptMultishot(int fd, ulong userData)
+    public void Accept(int fd, ulong userData)
     {
         IoUringSqe* sqe = Next();
         sqe->Opcode = Ring.IORING_OP_ACCEPT;
         sqe->Fd = fd;
-        sqe->IoPriority = Ring.IORING_ACCEPT_MULTISHOT;
         sqe->OperationFlags = (uint)Sys.AcceptFlags;
         sqe->UserData = userData;
     }
@@ -213,12 +212,18 @@ internal sealed unsafe class IoUringPoller : IPoller
     }
 
     /// <summary>Cancels the operation submitted with <paramref name="target"/>.</summary>
-    public void Cancel(ulong target, ulong userData)
+    public void Cancel(ulong target, ulong userData) => Cancel(target, userData, 0);
+
+    /// <summary>Cancels every operation submitted with <paramref name="target"/>.</summary>
+    public void CancelEvery(ulong target, ulong userData) => Cancel(target, userData, Ring.IORING_ASYNC_CANCEL_ALL);
+
+    private void Cancel(ulong target, ulong userData, uint flags)
     {
         IoUringSqe* sqe = Next();
         sqe->Opcode = Ring.IORING_OP_ASYNC_CANCEL;
         sqe->Fd = -1;
         sqe->Address = target;
+        sqe->OperationFlags = flags;
         sqe->UserData = userData;
     }
 
