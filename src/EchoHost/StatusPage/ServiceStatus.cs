@@ -22,8 +22,8 @@ internal sealed record EndpointStatus(
     long ActiveConnections,
     long TotalConnections,
     long? Messages,
-    long BytesReceived,
-    long BytesSent);
+    long? BytesReceived,
+    long? BytesSent);
 
 /// <summary>
 /// The JSON of <see cref="ServiceStatus"/>, generated at build time: no reflection, as a NativeAOT build needs.

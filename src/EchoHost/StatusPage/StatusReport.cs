@@ -30,8 +30,11 @@ internal sealed class StatusReport(
                 address = WebSocketAddress(address);
             }
 
+            // A protocol whose bytes are not counted (http: Kestrel's own) has none to show, as one without messages.
+            long? received = counters.CountsBytes ? totals.BytesReceived : null;
+            long? sent = counters.CountsBytes ? totals.BytesSent : null;
             endpoints.Add(new EndpointStatus(
-                counters.Name, counters.Protocol, address, connections.Active, connections.Accepted, messages, totals.BytesReceived, totals.BytesSent));
+                counters.Name, counters.Protocol, address, connections.Active, connections.Accepted, messages, received, sent));
         }
 
         return new ServiceStatus(

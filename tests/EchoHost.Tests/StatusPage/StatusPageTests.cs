@@ -37,6 +37,9 @@ public class StatusPageTests
         Assert.Equal(1, webSockets.GetProperty("messages").GetInt64());
         Assert.Equal("counted".Length, webSockets.GetProperty("bytesReceived").GetInt64());
         Assert.Equal(JsonValueKind.Null, endpoints["echo/echo"].GetProperty("messages").ValueKind);
+        Assert.Equal(JsonValueKind.Number, endpoints["echo/echo"].GetProperty("bytesSent").ValueKind);
+        Assert.Equal(JsonValueKind.Null, endpoints["http/http"].GetProperty("bytesReceived").ValueKind);
+        Assert.Equal(JsonValueKind.Null, endpoints["http/http"].GetProperty("bytesSent").ValueKind);
     }
 
     [Fact]
