@@ -18,18 +18,7 @@ internal static partial class GrafanaDashboard
 {
     public static JsonDocument Load()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EchoHost.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        if (directory is null)
-        {
-            throw new DirectoryNotFoundException($"No EchoHost.sln above {AppContext.BaseDirectory}.");
-        }
-
-        return JsonDocument.Parse(File.ReadAllText(Path.Combine(directory.FullName, "deploy", "grafana", "echohost-dashboard.json")));
+        return JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryFolder.Find(), "deploy", "grafana", "echohost-dashboard.json")));
     }
 
     public static IReadOnlyList<DashboardQuery> Queries(JsonDocument dashboard) =>
