@@ -106,9 +106,12 @@ internal static unsafe class IoUringProbe
 
         if (errno is Errno.EPERM or Errno.ENOSYS)
         {
+            // Container runtimes' default seccomp profiles answer ENOSYS (podman's) or EPERM.
             return disabled is "1" or "2"
                 ? $"io_uring is turned off for this process (kernel.io_uring_disabled = {disabled})"
-                : $"io_uring_setup is not permitted ({NativeErrors.Describe(errno)}): a seccomp filter or policy blocks it";
+                : errno == Errno.EPERM
+                    ? $"io_uring_setup is not permitted ({NativeErrors.Describe(errno)}): a seccomp filter or policy blocks it"
+                    : $"io_uring_setup is refused ({NativeErrors.Describe(errno)}) although the kernel has io_uring on: a seccomp filter blocks it";
         }
 
         if (errno == Errno.ENOMEM)
