@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using EchoHost.Transport.Native.Internal.IoUring;
 using EchoHost.Transport.Native.Interop.Linux;
 using EchoHost.Transport.Native.Interop.Unix;
-using Ring = EchoHost.Transport.Native.Interop.Linux.IoUring;
 
 namespace EchoHost.Transport.Native.Internal;
 
