@@ -35,13 +35,49 @@ internal static unsafe class DescriptorHeadroom
     /// </summary>
     public static bool IsAvailable(int anyFd)
     {
+        int next = Next(anyFd);
+        return next >= 0 && !IsWithin(next);
+    }
+
+    /// <summary>
+    /// The number the next descriptor would get (the lowest free one: a duplicate of <paramref name="anyFd"/>, closed at
+    /// once), or -1 when there is none.
+    /// </summary>
+    public static int Next(int anyFd)
+    {
         int probe = Libc.Dup(anyFd);
-        if (probe < 0)
+        if (probe >= 0)
         {
-            return false;
+            Libc.Close(probe);
         }
 
-        Libc.Close(probe);
-        return !IsWithin(probe);
+        return probe;
+    }
+
+    /// <summary>
+    /// True when <paramref name="accepts"/> accepts that take every connection in the kernel's queue at once (io_uring's
+    /// multishot accept, which empties the queue, up to <c>net.core.somaxconn</c>, before its loop sees the first) would
+    /// still leave the headroom, <paramref name="next"/> being the lowest free descriptor.
+    /// </summary>
+    public static bool AllowsBurst(int next, ulong limit, int accepts)
+        => (ulong)next + Size + ((ulong)accepts * (ulong)s_kernelQueue.Value) < limit;
+
+    private static readonly Lazy<int> s_kernelQueue = new(ReadKernelQueue);
+
+    private static int ReadKernelQueue()
+    {
+        const int LinuxDefault = 4096;
+        try
+        {
+            return int.TryParse(File.ReadAllText("/proc/sys/net/core/somaxconn").Trim(), out int length) && length > 0 ? length : LinuxDefault;
+        }
+        catch (IOException)
+        {
+            return LinuxDefault;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return LinuxDefault;
+        }
     }
 }

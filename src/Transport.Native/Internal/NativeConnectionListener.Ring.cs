@@ -2,33 +2,30 @@ using System.Net.Sockets;
 using EchoHost.Transport.Native.Internal.IoUring;
 using EchoHost.Transport.Native.Interop.Linux;
 using EchoHost.Transport.Native.Interop.Unix;
+using Ring = EchoHost.Transport.Native.Interop.Linux.IoUring;
 
 namespace EchoHost.Transport.Native.Internal;
 
 internal sealed partial class NativeConnectionListener
 {
     /// <summary>
-    /// Accepting on an io_uring loop: a few accepts wait on the ring per listening socket, each completing with one
-    /// connection's descriptor, and each completion queues the next, so accepting costs no system call of its own.
-    /// The peer's address is read from the socket (<c>SO_PEERNAME</c>). The limits are the readiness engines': when the
-    /// listener's queue is full or the process is short of descriptors the waiting accepts are cancelled (what completed
-    /// meanwhile is still served), and accepting starts again when there is room, after the same back-off.
+    /// Accepting on an io_uring loop: one multishot accept per listening socket, which completes once per connection with
+    /// its descriptor, instead of a poll and an <c>accept4</c> per connection. The peer's address is read from the socket
+    /// (<c>SO_PEERNAME</c>), since every completion of one accept would write the same buffer. The limits are the
+    /// readiness engines': when the listener's queue is full or the process is short of descriptors the accept is
+    /// cancelled (what completed meanwhile is still served), and it is armed again when there is room, after the same
+    /// back-off. A multishot accept empties the kernel's queue before the loop sees a completion, so it runs only where
+    /// even that leaves the headroom; nearer the limit the loop accepts one connection at a time, checking before each.
     /// </summary>
     private sealed partial class ListenSocket : ICompletionHandler
     {
         private const byte AcceptOperation = 1;
         private const byte CancelOperation = 2;
 
-        /// <summary>
-        /// Accepts that wait at once. Not a multishot accept: that one empties the kernel's queue before the loop sees
-        /// a completion, and could take the descriptors the runtime needs (a limit lowered while it runs is only seen
-        /// after). These few take at most this many past the last check, well inside the headroom.
-        /// </summary>
-        private const int AcceptsWaiting = 8;
-
-        // Loop-thread state of the ring's accepts.
+        // Loop-thread state of the ring's accept.
         private IoUringPoller? _ring;
-        private int _acceptsArmed;
+        private bool _acceptArmed;
+        private bool _multishot;
         private bool _cancelRequested;
 
         private void RegisterOnRing(IoUringPoller ring)
@@ -40,49 +37,50 @@ internal sealed partial class NativeConnectionListener
         }
 
         /// <summary>
-        /// Queues accepts up to <see cref="AcceptsWaiting"/> (one at a time, each after a check, when short of
-        /// descriptors), unless the socket is closed, accepting backs off, a cancellation runs or the queue is full.
+        /// Arms the accept, unless it runs, the socket is closed, accepting backs off or the queue is full: multishot
+        /// where the descriptors allow a whole queue at once, else of one connection.
         /// </summary>
         private void ArmAccept()
         {
-            int wanted = _lowOnDescriptors ? 1 : AcceptsWaiting;
-            if (_acceptsArmed >= wanted || _cancelRequested || _closed || _backingOff || !listener.HasRoom())
+            if (_acceptArmed || _closed || _backingOff || !listener.HasRoom())
             {
                 return;
             }
 
-            if (_lowOnDescriptors && !DescriptorHeadroom.IsAvailable(Fd))
+            ulong limit = DescriptorHeadroom.CurrentLimit();
+            int next = DescriptorHeadroom.Next(Fd);
+            if (next < 0 || DescriptorHeadroom.IsWithin(next, limit))
             {
                 BackOff(0);
                 return;
             }
 
-            for (; _acceptsArmed < wanted; _acceptsArmed++)
-            {
-                _ring!.Accept(Fd, IoUringPoller.UserData(_token, AcceptOperation));
-            }
+            _acceptArmed = true;
+            _multishot = DescriptorHeadroom.AllowsBurst(next, limit, listener._sockets.Length);
+            _ring!.Accept(Fd, IoUringPoller.UserData(_token, AcceptOperation), _multishot);
         }
 
-        /// <summary>Cancels the waiting accepts; the last one's completion (<c>ECANCELED</c>) arms them again if it may.</summary>
+        /// <summary>Stops the accept; its last completion (<c>ECANCELED</c>) arms it again if it may.</summary>
         private void CancelAccept()
         {
-            if (_acceptsArmed > 0 && !_cancelRequested)
+            if (_acceptArmed && !_cancelRequested)
             {
                 _cancelRequested = true;
-                _ring!.CancelEvery(IoUringPoller.UserData(_token, AcceptOperation), IoUringPoller.UserData(_token, CancelOperation));
+                _ring!.Cancel(IoUringPoller.UserData(_token, AcceptOperation), IoUringPoller.UserData(_token, CancelOperation));
             }
         }
 
         public void OnCompleted(byte operation, int result, uint flags)
         {
-            // A cancellation's own completion says nothing the accepts' do not.
+            // A cancellation's own completion says nothing the accept's last one does not.
             if (operation != AcceptOperation)
             {
                 return;
             }
 
-            if (--_acceptsArmed == 0)
+            if ((flags & Ring.IORING_CQE_F_MORE) == 0)
             {
+                _acceptArmed = false;
                 _cancelRequested = false;
             }
 
@@ -93,13 +91,13 @@ internal sealed partial class NativeConnectionListener
             }
             else if (result != -Errno.ECANCELED && result != -Errno.EAGAIN && !_closed)
             {
-                // EMFILE, ENFILE and the like: no spinning; the back-off cancels the other accepts and starts them again.
+                // EMFILE, ENFILE and the like end the multishot accept: no spinning; the back-off arms it again.
                 acceptAgain = OnAcceptFailed(-result);
             }
 
             if (_closed)
             {
-                if (_acceptsArmed == 0)
+                if (!_acceptArmed)
                 {
                     CloseNow();
                 }
@@ -122,6 +120,20 @@ internal sealed partial class NativeConnectionListener
                 return false;
             }
 
+            ulong limit = DescriptorHeadroom.CurrentLimit();
+            if (DescriptorHeadroom.IsWithin(fd, limit))
+            {
+                // The limit fell while a multishot accept waited, and it took descriptors the runtime needs: this
+                // connection is closed at once rather than served, and accepting backs off as at the headroom.
+                Libc.Close(fd);
+                if (!_backingOff)
+                {
+                    BackOff(0);
+                }
+
+                return false;
+            }
+
             byte* address = stackalloc byte[SockAddr.StorageSize];
             int addressLength = SockAddr.StorageSize;
             if (Libc.GetPeerName(fd, address, &addressLength) != 0 && !TryGetResetPeerName(fd, address, &addressLength))
@@ -131,13 +143,13 @@ internal sealed partial class NativeConnectionListener
                 return true;
             }
 
-            if (!OnAccepted(fd, new ReadOnlySpan<byte>(address, addressLength), DescriptorHeadroom.CurrentLimit()))
+            if (!OnAccepted(fd, new ReadOnlySpan<byte>(address, addressLength), limit))
             {
                 return false;
             }
 
-            // Short of descriptors, accepting goes on one connection at a time, each after a check.
-            if (_lowOnDescriptors || !listener.HasRoom())
+            // Near the limit a multishot accept gives way to accepts of one connection, armed on its last completion.
+            if (_lowOnDescriptors || !listener.HasRoom() || (_multishot && !DescriptorHeadroom.AllowsBurst(fd + 1, limit, listener._sockets.Length)))
             {
                 CancelAccept();
             }
@@ -161,13 +173,13 @@ internal sealed partial class NativeConnectionListener
         }
 
         /// <summary>
-        /// Cancels the accepts through the ring, at once, and closes the socket when the last has completed (any
-        /// connection they accepted meanwhile is closed); with none waiting, closes it now.
+        /// Cancels the accept through the ring, at once, and closes the socket when its last completion has come (any
+        /// connection it accepted meanwhile is closed); without one running, closes it now.
         /// </summary>
         private void CloseOnRing()
         {
             _closed = true;
-            if (_acceptsArmed > 0)
+            if (_acceptArmed)
             {
                 CancelAccept();
                 _ring!.SubmitNow();

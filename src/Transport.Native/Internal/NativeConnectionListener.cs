@@ -14,8 +14,8 @@ namespace EchoHost.Transport.Native.Internal;
 /// the kernel's queue is empty, so that a burst of clients never overflows it. Accepted sockets wait in a bounded
 /// queue of the listener's until Kestrel asks for them, and an ask that finds one waiting completes at once: no
 /// signal, no thread hop per connection. Each accepted socket goes to an event loop: the next one in turn, or with
-/// <c>ReusePort</c> the loop that owns the listening socket it arrived on. On the io_uring engine a loop queues
-/// accepts on its ring instead (<c>NativeConnectionListener.Ring.cs</c>), under the same limits.
+/// <c>ReusePort</c> the loop that owns the listening socket it arrived on. On the io_uring engine a loop accepts with
+/// a multishot accept on its ring instead (<c>NativeConnectionListener.Ring.cs</c>), under the same limits.
 /// </summary>
 internal sealed partial class NativeConnectionListener : IConnectionListener
 {

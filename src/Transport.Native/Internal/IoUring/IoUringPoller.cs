@@ -172,14 +172,16 @@ internal sealed unsafe class IoUringPoller : IPoller
     }
 
     /// <summary>
-    /// An accept of one non-blocking, close-on-exec socket, which completes with its descriptor. No address is asked
-    /// for: several accepts may wait on one listening socket, and the peer's is read from the socket.
+    /// An accept of non-blocking, close-on-exec sockets: of one, or (<paramref name="multishot"/>) of every connection
+    /// until cancelled, with a completion per connection holding its descriptor. No address is asked for: a multishot
+    /// accept's completions would all write the same one before the loop reads it.
     /// </summary>
-    public void Accept(int fd, ulong userData)
+    public void Accept(int fd, ulong userData, bool multishot)
     {
         IoUringSqe* sqe = Next();
         sqe->Opcode = Ring.IORING_OP_ACCEPT;
         sqe->Fd = fd;
+        sqe->IoPriority = multishot ? Ring.IORING_ACCEPT_MULTISHOT : (ushort)0;
         sqe->OperationFlags = (uint)Sys.AcceptFlags;
         sqe->UserData = userData;
     }
@@ -212,18 +214,12 @@ internal sealed unsafe class IoUringPoller : IPoller
     }
 
     /// <summary>Cancels the operation submitted with <paramref name="target"/>.</summary>
-    public void Cancel(ulong target, ulong userData) => Cancel(target, userData, 0);
-
-    /// <summary>Cancels every operation submitted with <paramref name="target"/>.</summary>
-    public void CancelEvery(ulong target, ulong userData) => Cancel(target, userData, Ring.IORING_ASYNC_CANCEL_ALL);
-
-    private void Cancel(ulong target, ulong userData, uint flags)
+    public void Cancel(ulong target, ulong userData)
     {
         IoUringSqe* sqe = Next();
         sqe->Opcode = Ring.IORING_OP_ASYNC_CANCEL;
         sqe->Fd = -1;
         sqe->Address = target;
-        sqe->OperationFlags = flags;
         sqe->UserData = userData;
     }
 

@@ -76,6 +76,7 @@ internal static unsafe partial class IoUring
 
     public const uint IORING_POLL_ADD_MULTI = 1u << 0;
     public const ushort IORING_RECV_MULTISHOT = 1 << 1;
+    public const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
     public const uint IORING_ASYNC_CANCEL_ALL = 1u << 0;
     public const uint IORING_ASYNC_CANCEL_FD = 1u << 1;
 
