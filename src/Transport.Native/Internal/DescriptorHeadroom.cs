@@ -62,22 +62,7 @@ internal static unsafe class DescriptorHeadroom
     public static bool AllowsBurst(int next, ulong limit, int accepts)
         => (ulong)next + Size + ((ulong)accepts * (ulong)s_kernelQueue.Value) < limit;
 
-    private static readonly Lazy<int> s_kernelQueue = new(ReadKernelQueue);
-
-    private static int ReadKernelQueue()
-    {
-        const int LinuxDefault = 4096;
-        try
-        {
-            return int.TryParse(File.ReadAllText("/proc/sys/net/core/somaxconn").Trim(), out int length) && length > 0 ? length : LinuxDefault;
-        }
-        catch (IOException)
-        {
-            return LinuxDefault;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return LinuxDefault;
-        }
-    }
+    /// <summary>The longest queue of a listening socket, 4,096 (Linux's default) where the setting cannot be read.</summary>
+    private static readonly Lazy<int> s_kernelQueue = new(static () =>
+        int.TryParse(KernelSetting.Read("net/core/somaxconn"), out int length) && length > 0 ? length : 4096);
 }

@@ -121,10 +121,12 @@ internal sealed partial class NativeConnectionListener
             }
 
             ulong limit = DescriptorHeadroom.CurrentLimit();
-            if (DescriptorHeadroom.IsWithin(fd, limit))
+            if (_multishot && DescriptorHeadroom.IsWithin(fd, limit))
             {
                 // The limit fell while a multishot accept waited, and it took descriptors the runtime needs: this
-                // connection is closed at once rather than served, and accepting backs off as at the headroom.
+                // connection is closed at once rather than served, and accepting backs off as at the headroom. (A
+                // single accept was checked before it was armed; one that lands within the headroom is served, as
+                // epoll's accept4 loop serves it, and accepting stops after it.)
                 Libc.Close(fd);
                 if (!_backingOff)
                 {

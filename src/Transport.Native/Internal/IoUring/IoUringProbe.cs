@@ -98,7 +98,7 @@ internal static unsafe class IoUringProbe
 
     private static string WhySetupFailed(int errno)
     {
-        string disabled = ReadDisabledSetting();
+        string disabled = KernelSetting.Read("kernel/io_uring_disabled");
         if (errno == Errno.ENOSYS && disabled == "")
         {
             return "io_uring_setup is refused (ENOSYS): the kernel lacks io_uring or a seccomp filter blocks it";
@@ -106,12 +106,15 @@ internal static unsafe class IoUringProbe
 
         if (errno is Errno.EPERM or Errno.ENOSYS)
         {
-            // Container runtimes' default seccomp profiles answer ENOSYS (podman's) or EPERM.
-            return disabled is "1" or "2"
-                ? $"io_uring is turned off for this process (kernel.io_uring_disabled = {disabled})"
-                : errno == Errno.EPERM
-                    ? $"io_uring_setup is not permitted ({NativeErrors.Describe(errno)}): a seccomp filter or policy blocks it"
-                    : $"io_uring_setup is refused ({NativeErrors.Describe(errno)}) although the kernel has io_uring on: a seccomp filter blocks it";
+            if (disabled is "1" or "2")
+            {
+                return $"io_uring is turned off for this process (kernel.io_uring_disabled = {disabled})";
+            }
+
+            // Container runtimes' default seccomp profiles answer EPERM or (podman's) ENOSYS.
+            return errno == Errno.EPERM
+                ? $"io_uring_setup is not permitted ({NativeErrors.Describe(errno)}): a seccomp filter or policy blocks it"
+                : $"io_uring_setup is refused ({NativeErrors.Describe(errno)}) although the kernel has io_uring on: a seccomp filter blocks it";
         }
 
         if (errno == Errno.ENOMEM)
@@ -120,21 +123,5 @@ internal static unsafe class IoUringProbe
         }
 
         return $"io_uring_setup failed: {NativeErrors.Describe(errno)}";
-    }
-
-    private static string ReadDisabledSetting()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/sys/kernel/io_uring_disabled").Trim();
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "";
-        }
     }
 }
